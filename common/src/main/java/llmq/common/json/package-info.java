@@ -1,0 +1,2 @@
+/** Shared JSON mapping. */
+package llmq.common.json;

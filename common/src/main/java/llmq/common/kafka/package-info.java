@@ -1,0 +1,2 @@
+/** Kafka client settings shared by the services. */
+package llmq.common.kafka;

@@ -1,0 +1,2 @@
+/** Process start-up and shutdown shared by the service mains. */
+package llmq.common.lifecycle;

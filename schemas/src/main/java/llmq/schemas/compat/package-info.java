@@ -1,0 +1,2 @@
+/** Schema-evolution (compatibility) rules. */
+package llmq.schemas.compat;

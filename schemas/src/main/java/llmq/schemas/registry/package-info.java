@@ -1,0 +1,2 @@
+/** Clients of a Confluent-compatible schema registry: over its REST API, and in memory for tests. */
+package llmq.schemas.registry;

@@ -1,0 +1,2 @@
+/** Avro serdes in the Confluent wire format. */
+package llmq.schemas.serde;

@@ -1,0 +1,2 @@
+/** The llmq admin command line. */
+package llmq.cli;

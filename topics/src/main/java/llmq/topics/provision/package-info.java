@@ -1,0 +1,2 @@
+/** Creating the catalog's topics on a broker and reporting drift. */
+package llmq.topics.provision;
