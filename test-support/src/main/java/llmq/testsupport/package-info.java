@@ -1,0 +1,2 @@
+/** Shared real infrastructure (Kafka, registry, PostgreSQL) for integration tests. */
+package llmq.testsupport;
