@@ -45,6 +45,14 @@ public final class RegistryServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
 
+    static {
+        // without TCP_NODELAY, Nagle and delayed ACKs add ~40 ms to every keep-alive answer; the JDK
+        // reads this once, when the first HttpServer of the JVM is created
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+    }
+
     private final RegistryConfig config;
     private final RegistryStore store;
     private final HttpServer http;

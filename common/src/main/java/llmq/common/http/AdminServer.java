@@ -23,6 +23,14 @@ import llmq.common.json.Json;
  */
 public final class AdminServer implements AutoCloseable {
 
+    static {
+        // without TCP_NODELAY, Nagle and delayed ACKs add ~40 ms to every keep-alive answer; the JDK
+        // reads this once, when the first HttpServer of the JVM is created
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+    }
+
     private final HttpServer server;
     private final ExecutorService executor;
     private final Map<String, HealthCheck> checks = new LinkedHashMap<>();

@@ -1,0 +1,2 @@
+/** The billing-stream service: configuration and start-up. */
+package llmq.billing;

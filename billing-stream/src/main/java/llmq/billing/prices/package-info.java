@@ -1,0 +1,2 @@
+/** Feeding the price table into its compacted topic. */
+package llmq.billing.prices;

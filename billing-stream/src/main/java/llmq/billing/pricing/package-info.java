@@ -1,0 +1,2 @@
+/** Exact decimal pricing of usage. */
+package llmq.billing.pricing;

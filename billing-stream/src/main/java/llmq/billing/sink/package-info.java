@@ -1,0 +1,2 @@
+/** The idempotent PostgreSQL sink of billed usage. */
+package llmq.billing.sink;

@@ -1,0 +1,2 @@
+/** The billing-stream Kafka Streams topology. */
+package llmq.billing.topology;

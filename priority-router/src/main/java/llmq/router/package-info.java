@@ -1,0 +1,2 @@
+/** The priority-router service: configuration and start-up. */
+package llmq.router;

@@ -1,0 +1,2 @@
+/** The priority-router's Kafka Streams topology. */
+package llmq.router.topology;

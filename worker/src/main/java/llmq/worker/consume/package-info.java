@@ -1,0 +1,2 @@
+/** Consuming the worker queues and committing only what is finished. */
+package llmq.worker.consume;

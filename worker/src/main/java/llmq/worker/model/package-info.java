@@ -1,0 +1,2 @@
+/** Calling OpenAI-compatible model endpoints. */
+package llmq.worker.model;

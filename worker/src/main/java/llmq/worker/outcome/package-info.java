@@ -1,0 +1,2 @@
+/** Publishing results, usage, events and dead letters. */
+package llmq.worker.outcome;

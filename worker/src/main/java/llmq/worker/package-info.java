@@ -1,0 +1,2 @@
+/** The worker service: configuration and start-up. */
+package llmq.worker;
