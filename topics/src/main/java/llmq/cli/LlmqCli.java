@@ -47,6 +47,11 @@ public final class LlmqCli {
 
     /** Runs the CLI with {@code args}, printing to the given writers; returns the exit code. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        return commandLine(out, err).execute(args);
+    }
+
+    /** The configured command line, so that a launcher can add subcommands of its own. */
+    public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
         CommandLine cl = new CommandLine(new LlmqCli());
         cl.setOut(out);
         cl.setErr(err);
@@ -58,7 +63,7 @@ public final class LlmqCli {
             commandLine.getErr().println("llmq: " + ex);
             return 1;
         });
-        return cl.execute(args);
+        return cl;
     }
 
     public static void main(String[] args) {

@@ -1,0 +1,2 @@
+/** API key generation and hashing. */
+package llmq.common.auth;

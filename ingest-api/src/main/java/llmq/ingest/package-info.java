@@ -1,0 +1,2 @@
+/** ingest-api: configuration, wiring and start-up. */
+package llmq.ingest;

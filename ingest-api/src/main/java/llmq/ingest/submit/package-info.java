@@ -1,0 +1,2 @@
+/** Validating and admitting submissions. */
+package llmq.ingest.submit;

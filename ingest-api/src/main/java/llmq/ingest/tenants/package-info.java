@@ -1,0 +1,2 @@
+/** Tenants and API keys, as admission sees them. */
+package llmq.ingest.tenants;

@@ -1,0 +1,2 @@
+/** The standalone launcher: everything in one process, and the llmq command. */
+package llmq.standalone;
