@@ -1,0 +1,72 @@
+package llmq.ingest.status;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Instant;
+import llmq.avro.EventType;
+import llmq.avro.Priority;
+import llmq.avro.RequestEvent;
+import llmq.ingest.internal.avro.RequestStatus;
+import org.junit.jupiter.api.Test;
+
+class StatusFoldTest {
+
+    private static int clock;
+
+    private static RequestEvent event(EventType type, Integer attempt) {
+        return RequestEvent.newBuilder().setRequestId("r").setTenantId("t").setType(type)
+                .setAt(Instant.ofEpochSecond(++clock)).setPriority(Priority.HIGH).setAttempt(attempt).build();
+    }
+
+    private static RequestStatus fold(RequestEvent... events) {
+        RequestStatus s = null;
+        for (RequestEvent e : events) {
+            s = StatusFold.apply(s, e);
+        }
+        return s;
+    }
+
+    @Test
+    void shouldWalkTheHappyPath() {
+        assertThat(fold(event(EventType.ACCEPTED, null)).getState()).isEqualTo("queued");
+        assertThat(fold(event(EventType.ACCEPTED, null), event(EventType.RELEASED, null), event(EventType.STARTED, 1))
+                .getState()).isEqualTo("running");
+        RequestStatus done = fold(event(EventType.ACCEPTED, null), event(EventType.RELEASED, null),
+                event(EventType.STARTED, 1), event(EventType.COMPLETED, 1));
+        assertThat(done.getState()).isEqualTo("completed");
+        assertThat(done.getFinishedAt()).isNotNull();
+        assertThat(done.getPriority()).isEqualTo("high");
+    }
+
+    @Test
+    void shouldNotMoveBackWhenAnEarlyEventArrivesLate() {
+        RequestStatus s = fold(event(EventType.RELEASED, null), event(EventType.STARTED, 1), event(EventType.ACCEPTED, null));
+        assertThat(s.getState()).isEqualTo("running");
+        assertThat(s.getAcceptedAt()).isNotNull();
+    }
+
+    @Test
+    void shouldNeverLeaveAFinalState() {
+        assertThat(fold(event(EventType.STARTED, 1), event(EventType.FAILED, 1), event(EventType.STARTED, 1)).getState())
+                .isEqualTo("failed");
+        assertThat(fold(event(EventType.COMPLETED, 1), event(EventType.CANCELLED, null)).getState()).isEqualTo("completed");
+    }
+
+    @Test
+    void shouldRunAgainOnlyForANewerAttemptAfterARetryWasScheduled() {
+        RequestStatus retrying = fold(event(EventType.STARTED, 1), event(EventType.RETRY_SCHEDULED, 1));
+        assertThat(retrying.getState()).isEqualTo("retrying");
+        assertThat(StatusFold.apply(retrying, event(EventType.STARTED, 1)).getState()).isEqualTo("retrying");
+        RequestStatus again = StatusFold.apply(retrying, event(EventType.STARTED, 2));
+        assertThat(again.getState()).isEqualTo("running");
+        assertThat(again.getAttempts()).isEqualTo(2);
+    }
+
+    @Test
+    void shouldPointADuplicateAtItsOriginal() {
+        RequestEvent dup = RequestEvent.newBuilder(event(EventType.DEDUPLICATED, null)).setRelatedRequestId("orig").build();
+        RequestStatus s = fold(event(EventType.ACCEPTED, null), dup);
+        assertThat(s.getState()).isEqualTo("deduplicated");
+        assertThat(s.getRelatedRequestId()).isEqualTo("orig");
+    }
+}
