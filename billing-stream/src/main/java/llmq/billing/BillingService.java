@@ -81,9 +81,20 @@ public final class BillingService implements AutoCloseable {
 
         AdminServer admin = AdminServer.start("billing-stream", config.adminHost(), config.adminPort(), metrics)
                 .check("streams", app.health())
-                .check("postgres-sink", () -> sink.databaseUp() ? HealthCheck.Status.up("writing")
+                .check("postgres-sink", () -> sink.fatal() != null
+                        ? HealthCheck.Status.down("sink stopped: " + sink.fatal())
+                        : sink.databaseUp() ? HealthCheck.Status.up("writing")
                         : HealthCheck.Status.down("PostgreSQL unreachable; retrying"));
         return new BillingService(app, sink, sinkThread, prices, producer, admin);
+    }
+
+    public StreamsApp app() {
+        return app;
+    }
+
+    /** The bound port of the admin endpoint ({@code /health}, {@code /metrics}). */
+    public int adminPort() {
+        return admin.port();
     }
 
     public static void main(String[] args) {

@@ -39,6 +39,7 @@ public final class BillingSink implements Runnable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean running = true;
     private volatile boolean databaseUp = true;
+    private volatile Throwable fatal;
     private Connection connection;
 
     public BillingSink(Consumer<String, byte[]> consumer, String topic, AvroSerde<BillingRecord> serde, DbConfig db,
@@ -71,8 +72,14 @@ public final class BillingSink implements Runnable {
             }
         } catch (WakeupException e) {
             if (running) {
-                throw e;
+                fatal = e;
+                LOG.error("billing sink woken up while running; it has stopped", e);
             }
+        } catch (RuntimeException e) {
+            // nothing is lost (offsets are committed only after a write), but nothing is sunk
+            // either until the service restarts: say so in the health check, not only in the log
+            fatal = e;
+            LOG.error("billing sink failed and has stopped", e);
         } finally {
             closeConnection();
             consumer.close(Duration.ofSeconds(5));
@@ -143,6 +150,11 @@ public final class BillingSink implements Runnable {
     /** False while PostgreSQL is failing. */
     public boolean databaseUp() {
         return databaseUp;
+    }
+
+    /** Why the sink stopped on its own, or null while it runs (or was stopped on purpose). */
+    public Throwable fatal() {
+        return fatal;
     }
 
     public void stop() {

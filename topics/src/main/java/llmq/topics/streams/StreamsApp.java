@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
 import llmq.common.http.HealthCheck;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
@@ -82,7 +83,10 @@ public final class StreamsApp implements AutoCloseable {
     @Override
     public void close() {
         LOG.info("{}: closing", name);
-        streams.close(Duration.ofSeconds(30));
+        // leave the group so that a restarted instance gets its tasks at once instead of after the
+        // session timeout (a kill -9 cannot leave: then the session timeout applies)
+        streams.close(CloseOptions.timeout(Duration.ofSeconds(30))
+                .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
         if (metrics != null) {
             metrics.close();
         }

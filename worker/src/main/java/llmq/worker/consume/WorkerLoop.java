@@ -5,10 +5,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -50,14 +49,21 @@ public final class WorkerLoop implements Runnable {
     private final OffsetTracker tracker = new OffsetTracker();
     private final ConcurrentLinkedQueue<Finished> finished = new ConcurrentLinkedQueue<>();
     private final AtomicInteger inFlight = new AtomicInteger();
-    private final Set<TopicPartition> owned = new HashSet<>();
+    /**
+     * The partitions this consumer owns, each with the number of the assignment that gave it.
+     * A call still running when its partition was revoked may finish after the partition came
+     * back; its offset must not count as done then, since the records below it are being taken
+     * again, so each finished record carries the assignment it was taken in.
+     */
+    private final Map<TopicPartition, Long> owned = new HashMap<>();
+    private long assignments;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Counter completedCounter;
     private final Counter failedCounter;
     private volatile boolean running = true;
     private volatile Throwable fatal;
 
-    private record Finished(TopicPartition tp, long offset, boolean durable) {
+    private record Finished(TopicPartition tp, long assignment, long offset, boolean durable) {
     }
 
     public WorkerLoop(Consumer<String, byte[]> consumer, Collection<String> topics, AvroSerde<QueuedRequest> serde,
@@ -84,18 +90,19 @@ public final class WorkerLoop implements Runnable {
                     drainFinished();
                     commitSync();
                     tracker.revoked(partitions);
-                    owned.removeAll(partitions);
+                    owned.keySet().removeAll(partitions);
                 }
 
                 @Override
                 public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-                    owned.addAll(partitions);
+                    assignments++;
+                    partitions.forEach(tp -> owned.put(tp, assignments));
                 }
 
                 @Override
                 public void onPartitionsLost(Collection<TopicPartition> partitions) {
                     tracker.revoked(partitions);
-                    owned.removeAll(partitions);
+                    owned.keySet().removeAll(partitions);
                 }
             });
             while (running) {
@@ -139,6 +146,7 @@ public final class WorkerLoop implements Runnable {
 
     private void take(ConsumerRecord<String, byte[]> r) {
         TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+        long assignment = owned.getOrDefault(tp, -1L);
         tracker.started(tp, r.offset());
         inFlight.incrementAndGet();
         Instant now = Instant.now();
@@ -150,7 +158,8 @@ public final class WorkerLoop implements Runnable {
             }
         } catch (RuntimeException e) {
             LOG.warn("dead-lettering undecodable record {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), e.toString());
-            track(tp, r.offset(), outcomes.undecodable(r.key(), r.value(), r.topic(), r.partition(), r.offset(), e, now));
+            track(tp, assignment, r.offset(),
+                    outcomes.undecodable(r.key(), r.value(), r.topic(), r.partition(), r.offset(), e, now));
             return;
         }
         CompletableFuture<Void> done = outcomes.started(q, now)
@@ -170,15 +179,15 @@ public final class WorkerLoop implements Runnable {
                             return outcomes.failed(q, mce, now, end, r.topic(), r.partition(), r.offset());
                         })
                         .thenCompose(f -> f));
-        track(tp, r.offset(), done);
+        track(tp, assignment, r.offset(), done);
     }
 
-    private void track(TopicPartition tp, long offset, CompletableFuture<Void> done) {
+    private void track(TopicPartition tp, long assignment, long offset, CompletableFuture<Void> done) {
         done.whenComplete((v, e) -> {
             if (e != null) {
                 LOG.error("outcome of {}@{} not durable; it will run again after a restart", tp, offset, e);
             }
-            finished.add(new Finished(tp, offset, e == null));
+            finished.add(new Finished(tp, assignment, offset, e == null));
             inFlight.decrementAndGet();
         });
     }
@@ -186,7 +195,7 @@ public final class WorkerLoop implements Runnable {
     private void drainFinished() {
         Finished f;
         while ((f = finished.poll()) != null) {
-            if (f.durable() && owned.contains(f.tp())) {
+            if (f.durable() && Long.valueOf(f.assignment()).equals(owned.get(f.tp()))) {
                 tracker.finished(f.tp(), f.offset());
             }
         }
