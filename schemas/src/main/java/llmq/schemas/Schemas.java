@@ -10,6 +10,7 @@ import llmq.avro.ModelPrice;
 import llmq.avro.QueuedRequest;
 import llmq.avro.RequestEvent;
 import llmq.avro.Tenant;
+import llmq.avro.TenantBudget;
 import llmq.avro.UsageEvent;
 import org.apache.avro.specific.SpecificRecord;
 
@@ -20,7 +21,7 @@ public final class Schemas {
     public static final List<Class<? extends SpecificRecord>> TOP_LEVEL = List.of(
             LlmRequest.class, QueuedRequest.class, RequestEvent.class, LlmResult.class,
             UsageEvent.class, BillingRecord.class, DeadLetter.class,
-            ModelPrice.class, Tenant.class, ApiKey.class);
+            ModelPrice.class, Tenant.class, ApiKey.class, TenantBudget.class);
 
     private Schemas() {
     }

@@ -208,6 +208,8 @@ class ConfluentWireFormatTest {
                 .setDeadline(Instant.parse("2025-03-14T09:31:53.589Z"))
                 .setCallbackUrl(null)
                 .setSource("http")
+                .setBatchId("batch-7")
+                .setCustomId(null)
                 .build();
     }
 

@@ -17,6 +17,7 @@ import llmq.avro.Priority;
 import llmq.avro.QueuedRequest;
 import llmq.avro.RequestEvent;
 import llmq.avro.Tenant;
+import llmq.avro.TenantBudget;
 import llmq.avro.UsageEvent;
 import llmq.common.config.ConfigException;
 import llmq.common.config.Settings;
@@ -46,6 +47,7 @@ public final class TopicCatalog {
     private final TopicSpec<ModelPrice> configPrices;
     private final TopicSpec<Tenant> configTenants;
     private final TopicSpec<ApiKey> configApiKeys;
+    private final TopicSpec<TenantBudget> budgets;
     private final List<TopicSpec<?>> all;
 
     private TopicCatalog(int partitions, short replicationFactor) {
@@ -55,7 +57,11 @@ public final class TopicCatalog {
         this.partitions = partitions;
         this.replicationFactor = replicationFactor;
         Map<String, String> week = delete(Duration.ofDays(7));
-        requests = new TopicSpec<>("llm.requests", "request id or null", LlmRequest.class, partitions, week,
+        // the public intake takes records up to 8 MiB so that an oversized request reaches the router
+        // and is dead-lettered with its reason, instead of being refused at the producer
+        Map<String, String> intakeConfig = new java.util.HashMap<>(week);
+        intakeConfig.put("max.message.bytes", Integer.toString(8 * 1024 * 1024));
+        requests = new TopicSpec<>("llm.requests", "request id or null", LlmRequest.class, partitions, intakeConfig,
                 "public intake: Avro or JSON requests from any producer, classified by the router");
         for (Priority p : Priority.values()) {
             intake.put(p, new TopicSpec<>("llm.requests." + level(p), "dedup key (tenant + idempotency key, else request id)",
@@ -82,11 +88,13 @@ public final class TopicCatalog {
                 "tenants streamed from PostgreSQL");
         configApiKeys = new TopicSpec<>("llm.config.api-keys", "key id", ApiKey.class, 1, compact,
                 "API key hashes streamed from PostgreSQL");
+        budgets = new TopicSpec<>("llm.budgets", "tenant id", TenantBudget.class, partitions, compact,
+                "month-to-date spend against each tenant's budget, read at admission");
         List<TopicSpec<?>> list = new ArrayList<>();
         list.add(requests);
         list.addAll(intake.values());
         list.addAll(queues.values());
-        list.addAll(List.of(events, results, usage, billing, dlq, configPrices, configTenants, configApiKeys));
+        list.addAll(List.of(events, results, usage, billing, dlq, configPrices, configTenants, configApiKeys, budgets));
         all = Collections.unmodifiableList(list);
     }
 
@@ -166,6 +174,10 @@ public final class TopicCatalog {
 
     public TopicSpec<ApiKey> configApiKeys() {
         return configApiKeys;
+    }
+
+    public TopicSpec<TenantBudget> budgets() {
+        return budgets;
     }
 
     /** Every topic, in a stable order. */
