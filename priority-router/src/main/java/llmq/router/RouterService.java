@@ -8,6 +8,7 @@ import llmq.common.http.AdminServer;
 import llmq.common.kafka.KafkaConfig;
 import llmq.common.lifecycle.ServiceMain;
 import llmq.router.topology.RouterTopology;
+import llmq.router.view.RouterMetrics;
 import llmq.schemas.registry.HttpSchemaRegistryClient;
 import llmq.topics.catalog.TopicCatalog;
 import llmq.topics.catalog.TopicSerdes;
@@ -36,9 +37,9 @@ public final class RouterService implements AutoCloseable {
         KafkaConfig kafka = KafkaConfig.from(settings);
         TopicCatalog catalog = TopicCatalog.from(settings);
         TopicSerdes serdes = new TopicSerdes(new HttpSchemaRegistryClient(kafka.registryUrl()));
-        Topology topology = RouterTopology.build(config, catalog, serdes);
         Files.createDirectories(config.stateDir());
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        Topology topology = RouterTopology.build(config, catalog, serdes, new RouterMetrics(metrics));
         StreamsApp app = StreamsApp.start("priority-router", topology,
                 StreamsSettings.build(kafka, config.applicationId(), config.stateDir(), config.commitInterval(),
                         config.threads(), "router", config.streamsOverrides()), metrics);

@@ -12,6 +12,7 @@ import llmq.avro.RequestEvent;
 import llmq.avro.Tenant;
 import llmq.avro.TenantBudget;
 import llmq.avro.UsageEvent;
+import llmq.avro.router.RouterEntry;
 import org.apache.avro.specific.SpecificRecord;
 
 /** The top-level record types that travel on llmq's topics. */
@@ -21,7 +22,8 @@ public final class Schemas {
     public static final List<Class<? extends SpecificRecord>> TOP_LEVEL = List.of(
             LlmRequest.class, QueuedRequest.class, RequestEvent.class, LlmResult.class,
             UsageEvent.class, BillingRecord.class, DeadLetter.class,
-            ModelPrice.class, Tenant.class, ApiKey.class, TenantBudget.class);
+            ModelPrice.class, Tenant.class, ApiKey.class, TenantBudget.class,
+            RouterEntry.class);
 
     private Schemas() {
     }

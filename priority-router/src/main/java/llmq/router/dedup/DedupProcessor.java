@@ -1,5 +1,7 @@
 package llmq.router.dedup;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -12,8 +14,10 @@ import llmq.avro.Priority;
 import llmq.avro.QueuedRequest;
 import llmq.avro.RequestEvent;
 import llmq.router.internal.avro.DedupEntry;
-import llmq.router.topology.RouterTopology;
-import org.apache.avro.specific.SpecificRecord;
+import llmq.router.topology.Routed;
+import llmq.router.view.RouterMetrics;
+import llmq.schemas.validation.RequestValidation;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -26,34 +30,46 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Admits each dedup key once per window and releases admitted requests to their level's queue.
+ * Admits each dedup key once per window. A record whose key was admitted within the window
+ * becomes a {@code DEDUPLICATED} event pointing at the original request (its submitter follows
+ * the original) and never reaches a queue; the same request id arriving again (a producer retry
+ * or a replay) is dropped silently. Admitted requests leave as {@link Routed.Admitted}, to be
+ * re-keyed by request id for the scheduler. A record that is not a valid request is
+ * dead-lettered.
  *
- * <p>A record whose dedup key was admitted within the window becomes a {@code DEDUPLICATED}
- * event pointing at the original request (its submitter follows the original); the same request
- * id arriving again (a producer retry or a replay) is dropped silently. A record that is not a
- * valid request goes to the dead-letter topic. Expired keys are purged by a wall-clock
- * punctuator.
+ * <p>Stores: {@value #STORE} (dedup key → first request id and time) and {@value #EXPIRY_STORE}
+ * (time-ordered index of the same keys), so expired keys are purged by a range scan from the
+ * last purge point, not a scan of every key.
  */
-public final class DedupProcessor implements Processor<String, LlmRequest, String, SpecificRecord> {
+public final class DedupProcessor implements Processor<String, LlmRequest, String, Routed> {
+
+    public static final String STORE = "router-dedup";
+    public static final String EXPIRY_STORE = "router-dedup-expiry";
 
     private static final Logger LOG = LoggerFactory.getLogger(DedupProcessor.class);
 
     private final Duration window;
     private final Duration purgeInterval;
     private final Map<String, Priority> levelByTopic;
-    private ProcessorContext<String, SpecificRecord> context;
+    private final RouterMetrics metrics;
+    private ProcessorContext<String, Routed> context;
     private KeyValueStore<String, DedupEntry> store;
+    private KeyValueStore<Bytes, String> expiry;
+    private long purgedUpTo;
 
-    public DedupProcessor(Duration window, Duration purgeInterval, Map<String, Priority> levelByTopic) {
+    public DedupProcessor(Duration window, Duration purgeInterval, Map<String, Priority> levelByTopic,
+                          RouterMetrics metrics) {
         this.window = window;
         this.purgeInterval = purgeInterval;
         this.levelByTopic = levelByTopic;
+        this.metrics = metrics;
     }
 
     @Override
-    public void init(ProcessorContext<String, SpecificRecord> context) {
+    public void init(ProcessorContext<String, Routed> context) {
         this.context = context;
-        this.store = context.getStateStore(RouterTopology.DEDUP_STORE);
+        this.store = context.getStateStore(STORE);
+        this.expiry = context.getStateStore(EXPIRY_STORE);
         context.schedule(purgeInterval, PunctuationType.WALL_CLOCK_TIME, this::purge);
     }
 
@@ -69,101 +85,84 @@ public final class DedupProcessor implements Processor<String, LlmRequest, Strin
         if (req == null) {
             return;
         }
-        String problem = problem(req);
-        if (problem != null) {
-            deadLetter(record, req, problem);
+        List<RequestValidation.Problem> problems = RequestValidation.problems(req, RequestValidation.Limits.defaults());
+        if (!problems.isEmpty()) {
+            deadLetter(record, req, problems.toString());
             return;
         }
         long now = context.currentSystemTimeMs();
         String key = record.key() != null ? record.key() : dedupKey(req);
+        Priority level = level(req);
         DedupEntry seen = store.get(key);
         if (seen != null && now - seen.getFirstSeen().toEpochMilli() < window.toMillis()) {
             if (!seen.getRequestId().equals(req.getId())) {
-                event(req, EventType.DEDUPLICATED, now, null, seen.getRequestId());
+                metrics.dedupHit();
+                RequestEvent e = RequestEvent.newBuilder().setRequestId(req.getId()).setTenantId(req.getTenantId())
+                        .setType(EventType.DEDUPLICATED).setAt(Instant.ofEpochMilli(now)).setPriority(level)
+                        .setRelatedRequestId(seen.getRequestId()).build();
+                context.forward(new Record<String, Routed>(req.getId(), new Routed.Event(e), now));
             } else {
                 LOG.debug("request {} seen again (retry or replay); already admitted", req.getId());
             }
             return;
         }
+        if (seen != null) {
+            expiry.delete(expiryKey(seen.getFirstSeen().toEpochMilli(), key));
+        }
         store.put(key, new DedupEntry(req.getId(), Instant.ofEpochMilli(now)));
-        Priority level = level(req);
+        expiry.put(expiryKey(now, key), key);
+        Instant accepted = req.getSubmittedAt() != null ? req.getSubmittedAt() : Instant.ofEpochMilli(record.timestamp());
         QueuedRequest q = QueuedRequest.newBuilder()
-                .setRequest(req)
-                .setPriority(level)
-                .setOriginalPriority(level)
-                .setDedupKey(key)
-                .setAttempt(1)
-                .setAcceptedAt(Instant.ofEpochMilli(record.timestamp()))
-                .setReleasedAt(Instant.ofEpochMilli(now))
+                .setRequest(req).setPriority(level).setOriginalPriority(level).setDedupKey(key).setAttempt(1)
+                .setAcceptedAt(accepted).setReleasedAt(Instant.ofEpochMilli(now))
                 .build();
-        context.forward(new Record<String, SpecificRecord>(req.getId(), q, now), RouterTopology.QUEUE_SINK);
-        event(req, EventType.RELEASED, now, level, null);
+        context.forward(new Record<String, Routed>(req.getId(), new Routed.Admitted(q), now));
     }
 
     private Priority level(LlmRequest req) {
+        if (req.getPriority() != null) {
+            return req.getPriority();
+        }
         Priority fromTopic = context.recordMetadata().map(RecordMetadata::topic).map(levelByTopic::get).orElse(null);
-        if (fromTopic != null) {
-            return fromTopic;
-        }
-        return req.getPriority() != null ? req.getPriority() : Priority.NORMAL;
-    }
-
-    private void event(LlmRequest req, EventType type, long now, Priority level, String related) {
-        RequestEvent e = RequestEvent.newBuilder()
-                .setRequestId(req.getId())
-                .setTenantId(req.getTenantId())
-                .setType(type)
-                .setAt(Instant.ofEpochMilli(now))
-                .setPriority(level)
-                .setRelatedRequestId(related)
-                .build();
-        context.forward(new Record<String, SpecificRecord>(req.getId(), e, now), RouterTopology.EVENTS_SINK);
-    }
-
-    private static String problem(LlmRequest r) {
-        if (r.getId() == null || r.getId().isBlank()) {
-            return "missing id";
-        }
-        if (r.getTenantId() == null || r.getTenantId().isBlank()) {
-            return "missing tenant_id";
-        }
-        if (r.getModel() == null || r.getModel().isBlank()) {
-            return "missing model";
-        }
-        if (r.getMessages() == null || r.getMessages().isEmpty()) {
-            return "missing messages";
-        }
-        return null;
+        return fromTopic != null ? fromTopic : Priority.NORMAL;
     }
 
     private void deadLetter(Record<String, LlmRequest> record, LlmRequest req, String problem) {
         RecordMetadata md = context.recordMetadata().orElse(null);
         DeadLetter dl = DeadLetter.newBuilder()
-                .setRequestId(req.getId())
-                .setTenantId(req.getTenantId())
-                .setStage("router")
+                .setRequestId(req.getId()).setTenantId(req.getTenantId()).setStage("router")
                 .setSourceTopic(md == null ? "unknown" : md.topic())
                 .setSourcePartition(md == null ? -1 : md.partition())
                 .setSourceOffset(md == null ? -1 : md.offset())
-                .setRequest(req)
-                .setErrorClass("invalid_request")
-                .setErrorMessage(problem)
+                .setRequest(req).setErrorClass("invalid_request").setErrorMessage(problem)
                 .setAt(Instant.ofEpochMilli(context.currentSystemTimeMs()))
                 .build();
         LOG.warn("dead-lettering invalid request {} from {}: {}", req.getId(), md, problem);
-        context.forward(new Record<String, SpecificRecord>(req.getId(), dl, record.timestamp()), RouterTopology.DLQ_SINK);
+        metrics.deadLettered("router", "invalid_request");
+        context.forward(new Record<String, Routed>(req.getId(), new Routed.Dead(dl), record.timestamp()));
+    }
+
+    static Bytes expiryKey(long time, String dedupKey) {
+        byte[] k = dedupKey.getBytes(StandardCharsets.UTF_8);
+        return Bytes.wrap(ByteBuffer.allocate(8 + k.length).putLong(time ^ Long.MIN_VALUE).put(k).array());
     }
 
     private void purge(long now) {
-        List<String> expired = new ArrayList<>();
-        try (KeyValueIterator<String, DedupEntry> it = store.all()) {
-            while (it.hasNext()) {
-                KeyValue<String, DedupEntry> kv = it.next();
-                if (now - kv.value.getFirstSeen().toEpochMilli() >= window.toMillis()) {
-                    expired.add(kv.key);
-                }
+        long upTo = now - window.toMillis();
+        if (upTo <= purgedUpTo) {
+            return;
+        }
+        List<KeyValue<Bytes, String>> expired = new ArrayList<>();
+        try (KeyValueIterator<Bytes, String> it = expiry.range(expiryKey(purgedUpTo, ""), expiryKey(upTo, ""))) {
+            it.forEachRemaining(expired::add);
+        }
+        for (KeyValue<Bytes, String> kv : expired) {
+            expiry.delete(kv.key);
+            DedupEntry e = store.get(kv.value);
+            if (e != null && now - e.getFirstSeen().toEpochMilli() >= window.toMillis()) {
+                store.delete(kv.value);
             }
         }
-        expired.forEach(store::delete);
+        purgedUpTo = upTo;
     }
 }

@@ -64,7 +64,8 @@ public final class DeadLetterDeserializationHandler implements DeserializationEx
         return Response.resume(List.of(deadLetters.record(key, dl)));
     }
 
-    static boolean isRegistryOutage(Throwable e) {
+    /** True when {@code e} was caused by an unreachable or failing registry, not by the record. */
+    public static boolean isRegistryOutage(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof SchemaRegistryException r && (r.status() == 0 || r.status() >= 500)) {
                 return true;

@@ -1,0 +1,2 @@
+/** Classification of the public llm.requests topic into priority levels. */
+package llmq.router.classify;

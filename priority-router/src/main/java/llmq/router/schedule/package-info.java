@@ -1,0 +1,2 @@
+/** Parking, aging, tenant fairness and release: the scheduler. */
+package llmq.router.schedule;

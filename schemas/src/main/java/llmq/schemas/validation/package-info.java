@@ -1,0 +1,2 @@
+/** The rules every request must meet, wherever it enters. */
+package llmq.schemas.validation;
