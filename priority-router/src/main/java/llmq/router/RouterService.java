@@ -8,7 +8,11 @@ import llmq.common.http.AdminServer;
 import llmq.common.kafka.KafkaConfig;
 import llmq.common.lifecycle.ServiceMain;
 import llmq.router.topology.RouterTopology;
+import llmq.router.view.BacklogView;
 import llmq.router.view.RouterMetrics;
+import java.util.Map;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.state.HostInfo;
 import llmq.schemas.registry.HttpSchemaRegistryClient;
 import llmq.topics.catalog.TopicCatalog;
 import llmq.topics.catalog.TopicSerdes;
@@ -25,10 +29,12 @@ public final class RouterService implements AutoCloseable {
 
     private final StreamsApp app;
     private final AdminServer admin;
+    private final RouterMetrics metrics;
 
-    private RouterService(StreamsApp app, AdminServer admin) {
+    private RouterService(StreamsApp app, AdminServer admin, RouterMetrics metrics) {
         this.app = app;
         this.admin = admin;
+        this.metrics = metrics;
     }
 
     /** Starts the router from settings. */
@@ -39,23 +45,37 @@ public final class RouterService implements AutoCloseable {
         TopicSerdes serdes = new TopicSerdes(new HttpSchemaRegistryClient(kafka.registryUrl()));
         Files.createDirectories(config.stateDir());
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        Topology topology = RouterTopology.build(config, catalog, serdes, new RouterMetrics(metrics));
-        StreamsApp app = StreamsApp.start("priority-router", topology,
-                StreamsSettings.build(kafka, config.applicationId(), config.stateDir(), config.commitInterval(),
-                        config.threads(), "router", config.streamsOverrides()), metrics);
-        AdminServer admin;
+        RouterMetrics routerMetrics = new RouterMetrics(metrics);
+        Topology topology = RouterTopology.build(config, catalog, serdes, routerMetrics);
+        // the admin endpoint starts first: its bound port is the application.server other instances forward to
+        AdminServer admin = AdminServer.start("priority-router", config.adminHost(), config.adminPort(), metrics);
+        HostInfo self = HostInfo.buildFromEndpoint(config.advertised() != null ? config.advertised()
+                : config.adminHost() + ":" + admin.port());
+        Map<String, Object> props = StreamsSettings.build(kafka, config.applicationId(), config.stateDir(),
+                config.commitInterval(), config.threads(), "router", config.streamsOverrides());
+        props.putIfAbsent(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
+        // the stores cache writes within a commit interval (see RouterTopology); 16 MiB per instance
+        props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 16L * 1024 * 1024);
+        props.putAll(config.streamsOverrides());
+        StreamsApp app;
         try {
-            admin = AdminServer.start("priority-router", config.adminHost(), config.adminPort(), metrics)
-                    .check("streams", app.health());
-        } catch (Exception e) {
-            app.close();
+            app = StreamsApp.start("priority-router", topology, props, metrics);
+        } catch (RuntimeException e) {
+            admin.close();
             throw e;
         }
-        return new RouterService(app, admin);
+        admin.check("streams", app.health());
+        new BacklogView(app.streams(), routerMetrics, self).install(admin);
+        return new RouterService(app, admin, routerMetrics);
     }
 
     public StreamsApp app() {
         return app;
+    }
+
+    /** Depths, releases and rates of this instance. */
+    public RouterMetrics metrics() {
+        return metrics;
     }
 
     public int adminPort() {

@@ -98,10 +98,11 @@ public final class RouterTopology {
             intake.add(catalog.intake(p).name());
             levelByTopic.put(catalog.intake(p).name(), p);
         }
+        // caching: a key written several times within one commit interval reaches its changelog once
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DedupProcessor.STORE),
-                Serdes.String(), serdes.value(DedupEntry.class)));
+                Serdes.String(), serdes.value(DedupEntry.class)).withCachingEnabled());
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DedupProcessor.EXPIRY_STORE),
-                Serdes.Bytes(), Serdes.String()));
+                Serdes.Bytes(), Serdes.String()).withCachingEnabled());
         KStream<String, Routed> deduped = b
                 .stream(intake, Consumed.with(Serdes.String(), serdes.value(LlmRequest.class)).withName("intake-source"))
                 .process(() -> new DedupProcessor(config.dedupWindow(), config.dedupPurgeInterval(), Map.copyOf(levelByTopic),
@@ -119,9 +120,9 @@ public final class RouterTopology {
 
         // 3. schedule, with the lifecycle events of the same request ids
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SchedulerProcessor.REQUESTS_STORE),
-                Serdes.String(), serdes.value(RouterEntry.class)));
+                Serdes.String(), serdes.value(RouterEntry.class)).withCachingEnabled());
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SchedulerProcessor.VTC_STORE),
-                Serdes.String(), Serdes.Long()));
+                Serdes.String(), Serdes.Long()).withCachingEnabled());
         KStream<String, SchedulerInput> events = b
                 .stream(catalog.events().name(), Consumed.with(Serdes.String(), serdes.value(RequestEvent.class)).withName("events-source"))
                 .filter((k, e) -> e != null && SCHEDULER_EVENTS.contains(e.getType()), Named.as("scheduler-events"))

@@ -1,0 +1,2 @@
+/** The router's metrics and its read-only HTTP view of the backlog. */
+package llmq.router.view;
