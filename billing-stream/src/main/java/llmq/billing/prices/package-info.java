@@ -1,2 +1,0 @@
-/** Feeding the price table into its compacted topic. */
-package llmq.billing.prices;
