@@ -18,8 +18,8 @@ import picocli.CommandLine.Option;
  * {@code LLMQ_*} environment variables).
  */
 @Command(name = "llmq", mixinStandardHelpOptions = true, version = "llmq 0.1.0",
-        description = "Administer llmq: topics.",
-        subcommands = {TopicsCommand.class})
+        description = "Administer llmq: topics, replay, dead letters, lag, offsets.",
+        subcommands = {TopicsCommand.class, ReplayCommand.class, DlqCommand.class, LagCommand.class, ResetOffsetsCommand.class})
 public final class LlmqCli {
 
     @Option(names = "--config", description = "properties file with llmq settings")

@@ -17,6 +17,7 @@ import llmq.router.internal.avro.DedupEntry;
 import llmq.router.topology.Routed;
 import llmq.router.view.RouterMetrics;
 import llmq.schemas.validation.RequestValidation;
+import llmq.topics.replay.Replayer;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -33,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * Admits each dedup key once per window. A record whose key was admitted within the window
  * becomes a {@code DEDUPLICATED} event pointing at the original request (its submitter follows
  * the original) and never reaches a queue; the same request id arriving again (a producer retry
- * or a replay) is dropped silently. Admitted requests leave as {@link Routed.Admitted}, to be
+ * or a replay) is dropped silently, unless it carries the re-run header of a deliberate replay.
+ * Admitted requests leave as {@link Routed.Admitted}, to be
  * re-keyed by request id for the scheduler. A record that is not a valid request is
  * dead-lettered.
  *
@@ -94,7 +96,9 @@ public final class DedupProcessor implements Processor<String, LlmRequest, Strin
         String key = record.key() != null ? record.key() : dedupKey(req);
         Priority level = level(req);
         DedupEntry seen = store.get(key);
-        if (seen != null && now - seen.getFirstSeen().toEpochMilli() < window.toMillis()) {
+        // a deliberate re-run (llmq replay --rerun, llmq dlq replay) is admitted again
+        boolean rerun = record.headers().lastHeader(Replayer.RERUN_HEADER) != null;
+        if (seen != null && !rerun && now - seen.getFirstSeen().toEpochMilli() < window.toMillis()) {
             if (!seen.getRequestId().equals(req.getId())) {
                 metrics.dedupHit();
                 RequestEvent e = RequestEvent.newBuilder().setRequestId(req.getId()).setTenantId(req.getTenantId())

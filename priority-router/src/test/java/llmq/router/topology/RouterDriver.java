@@ -134,6 +134,14 @@ final class RouterDriver implements AutoCloseable {
         return r;
     }
 
+    /** Submits as a deliberate re-run (the header {@code llmq replay --rerun} adds). */
+    void rerun(LlmRequest r) {
+        org.apache.kafka.common.header.internals.RecordHeaders h = new org.apache.kafka.common.header.internals.RecordHeaders();
+        h.add(llmq.topics.replay.Replayer.RERUN_HEADER, "true".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        intake.get(r.getPriority()).pipeInput(new TestRecord<>(DedupProcessor.dedupKey(r), r, h, now()));
+        drain();
+    }
+
     void publish(byte[] value) {
         publicTopic.pipeInput(null, value, now());
         drain();

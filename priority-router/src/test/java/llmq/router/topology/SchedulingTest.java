@@ -310,6 +310,19 @@ class SchedulingTest {
     }
 
     @Test
+    void shouldAdmitADeliberateRerunOfAFinishedRequestWithinTheWindow() {
+        RouterDriver r = router(Map.of());
+        LlmRequest req = RouterDriver.request("again", "acme", Priority.NORMAL, 10);
+        r.submit(req);
+        r.started("again", "acme");
+        r.event("again", "acme", EventType.FAILED, 1, null, null);
+        r.submit(req);                 // a plain replay within the window: dropped
+        assertThat(r.released("again")).hasSize(1);
+        r.rerun(req);                  // a dead-letter replay: run again
+        assertThat(r.released("again")).hasSize(2);
+    }
+
+    @Test
     void shouldReportDepthsThroughMetrics() {
         RouterDriver r = router(Map.of("router.queue.depth.low", "2"));
         List<String> ids = new ArrayList<>();
