@@ -2,6 +2,7 @@ package llmq.modelsim;
 
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
+import llmq.common.lifecycle.JvmDefaults;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -35,17 +36,9 @@ public final class ModelSimulator implements AutoCloseable {
     private static final String NAME = "llmq-model-sim";
     /** Connections waiting to be accepted; benchmarks open hundreds at once. */
     private static final int BACKLOG = 1024;
-    static final String NODELAY_PROPERTY = "sun.net.httpserver.nodelay";
-
     static {
-        // The JDK server flushes the headers before the body and each streamed chunk on its own;
-        // with Nagle's algorithm on, the client's delayed ACK then adds ~40 ms to every answer on a
-        // kept-alive connection, which would swamp the latencies benchmarks measure. The JDK reads
-        // this property once, when the first HttpServer of the JVM is created: a launcher that
-        // starts another JDK HttpServer first must set -Dsun.net.httpserver.nodelay=true itself.
-        if (System.getProperty(NODELAY_PROPERTY) == null) {
-            System.setProperty(NODELAY_PROPERTY, "true");
-        }
+        // TCP_NODELAY for the JDK server (read once, when the first HttpServer of the JVM is created)
+        JvmDefaults.apply();
     }
 
     private final ModelSimConfig config;

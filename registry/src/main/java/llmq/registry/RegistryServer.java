@@ -46,11 +46,8 @@ public final class RegistryServer implements AutoCloseable {
     private static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
 
     static {
-        // without TCP_NODELAY, Nagle and delayed ACKs add ~40 ms to every keep-alive answer; the JDK
-        // reads this once, when the first HttpServer of the JVM is created
-        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-            System.setProperty("sun.net.httpserver.nodelay", "true");
-        }
+        // TCP_NODELAY for the JDK server (read once, when the first HttpServer of the JVM is created)
+        llmq.common.lifecycle.JvmDefaults.apply();
     }
 
     private final RegistryConfig config;

@@ -2,6 +2,7 @@ package llmq.standalone;
 
 import java.io.PrintWriter;
 import llmq.cli.LlmqCli;
+import llmq.common.lifecycle.JvmDefaults;
 import picocli.CommandLine;
 
 /**
@@ -14,6 +15,7 @@ public final class LlmqMain {
     }
 
     public static void main(String[] args) {
+        JvmDefaults.apply();
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
         CommandLine cl = LlmqCli.commandLine(out, err);

@@ -24,11 +24,8 @@ import llmq.common.json.Json;
 public final class AdminServer implements AutoCloseable {
 
     static {
-        // without TCP_NODELAY, Nagle and delayed ACKs add ~40 ms to every keep-alive answer; the JDK
-        // reads this once, when the first HttpServer of the JVM is created
-        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-            System.setProperty("sun.net.httpserver.nodelay", "true");
-        }
+        // TCP_NODELAY for the JDK server (read once, when the first HttpServer of the JVM is created)
+        llmq.common.lifecycle.JvmDefaults.apply();
     }
 
     private final HttpServer server;

@@ -65,6 +65,7 @@ public final class ServiceMain {
 
     /** Runs {@code starter} until the JVM is asked to stop. Never returns normally on error. */
     public static void run(String name, String[] args, Starter starter) {
+        JvmDefaults.apply();
         if (args.length > 0 && ("--help".equals(args[0]) || "-h".equals(args[0]))) {
             System.out.println("usage: " + name + " [--config <file.properties>] [--set key=value]...");
             System.out.println("Every key can also come from the environment as LLMQ_<KEY> (dots and dashes as _)");

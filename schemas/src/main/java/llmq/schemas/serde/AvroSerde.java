@@ -39,6 +39,8 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
     private final SpecificData data;
     private final SpecificDatumWriter<T> writer;
     private final Map<Integer, DatumReader<T>> readers = new ConcurrentHashMap<>();
+    /** Schema id per subject: registering is a map lookup after the first value of a topic. */
+    private final Map<String, Integer> ids = new ConcurrentHashMap<>();
     private final boolean isKey;
 
     public AvroSerde(SchemaRegistryClient registry, Class<T> type) {
@@ -71,7 +73,12 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
         }
         int id;
         try {
-            id = registry.register(subject(topic), readerSchema);
+            Integer known = ids.get(topic);
+            if (known == null) {
+                known = registry.register(subject(topic), readerSchema);
+                ids.put(topic, known);
+            }
+            id = known;
         } catch (RuntimeException e) {
             throw new SerializationException("cannot register schema of " + type.getSimpleName()
                     + " under " + subject(topic) + ": " + e.getMessage(), e);

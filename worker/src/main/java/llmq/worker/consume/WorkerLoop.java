@@ -1,23 +1,24 @@
 package llmq.worker.consume;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.List;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import llmq.avro.Priority;
 import llmq.avro.QueuedRequest;
 import llmq.schemas.serde.AvroSerde;
-import llmq.worker.model.ChatCompletions;
-import llmq.worker.model.ModelCallException;
+import llmq.worker.metrics.WorkerMetrics;
 import llmq.worker.outcome.Outcomes;
+import llmq.worker.run.Dispatcher;
+import llmq.worker.run.Pending;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -29,26 +30,47 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The worker's consumer thread: takes records from the queue topics, starts a model call for
- * each (asynchronously, up to the in-flight limit, pausing the partitions when full), publishes
- * the outcome, and commits each partition only up to its lowest unfinished record. A crash may
- * therefore re-run calls that finished after the last commit; results and usage are keyed by
- * request id, so nothing downstream counts them twice.
+ * The worker's consumer thread: takes records from the four queue topics into the
+ * {@link Dispatcher}'s per-level buffers, pausing a level's partitions while its buffer is full
+ * (bounded look-ahead), and commits each partition only up to its lowest unfinished record,
+ * with the finished offsets beyond it in the commit metadata.
+ *
+ * <p>Records are decoded as they arrive. One that is not a {@code QueuedRequest} is
+ * dead-lettered. One that cannot be decoded because the schema registry is unreachable is not
+ * bad: its partition is rewound to it and paused with a growing backoff, and nothing past it is
+ * committed. Records listed as finished in the metadata of the commit the partition was taken
+ * over at are skipped: a previous owner already published their outcomes.
+ *
+ * <p>A crash may therefore re-run only calls that were running, or whose outcomes became
+ * durable after the last commit; results and usage are keyed by request id, so nothing
+ * downstream counts them twice.
  */
 public final class WorkerLoop implements Runnable {
 
     private static final Logger LOG = LoggerFactory.getLogger(WorkerLoop.class);
+    private static final Duration POLL = Duration.ofMillis(20);
+    private static final long FIRST_BACKOFF_MS = 100;
+
+    /**
+     * @param shutdownGrace          how long in-flight calls may finish when stopping
+     * @param commitInterval         least time between two asynchronous commits
+     * @param commitMetadataMaxChars longest commit metadata (0: none)
+     * @param registryBackoffMax     longest pause of a partition whose record waits for the schema registry
+     */
+    public record Options(Duration shutdownGrace, Duration commitInterval, int commitMetadataMaxChars,
+                          Duration registryBackoffMax) {
+    }
 
     private final Consumer<String, byte[]> consumer;
-    private final Collection<String> topics;
+    private final Map<String, Priority> levels;
     private final AvroSerde<QueuedRequest> serde;
-    private final ChatCompletions model;
+    private final Dispatcher dispatcher;
     private final Outcomes outcomes;
-    private final int maxInFlight;
-    private final Duration shutdownGrace;
+    private final Options options;
+    private final WorkerMetrics metrics;
     private final OffsetTracker tracker = new OffsetTracker();
     private final ConcurrentLinkedQueue<Finished> finished = new ConcurrentLinkedQueue<>();
-    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicInteger deadLettering = new AtomicInteger();
     /**
      * The partitions this consumer owns, each with the number of the assignment that gave it.
      * A call still running when its partition was revoked may finish after the partition came
@@ -56,74 +78,63 @@ public final class WorkerLoop implements Runnable {
      * again, so each finished record carries the assignment it was taken in.
      */
     private final Map<TopicPartition, Long> owned = new HashMap<>();
+    /** Offsets a previous owner finished beyond the commit point it left. */
+    private final Map<TopicPartition, OffsetRanges> skip = new HashMap<>();
+    /** Partitions waiting for the schema registry: resume time (nanoTime) and failures so far. */
+    private final Map<TopicPartition, long[]> registryBackoff = new HashMap<>();
     private long assignments;
+    private long lastCommitNanos;
     private final CountDownLatch stopped = new CountDownLatch(1);
-    private final Counter completedCounter;
-    private final Counter failedCounter;
     private volatile boolean running = true;
     private volatile Throwable fatal;
 
     private record Finished(TopicPartition tp, long assignment, long offset, boolean durable) {
     }
 
-    public WorkerLoop(Consumer<String, byte[]> consumer, Collection<String> topics, AvroSerde<QueuedRequest> serde,
-                      ChatCompletions model, Outcomes outcomes, int maxInFlight, Duration shutdownGrace,
-                      MeterRegistry metrics) {
+    /**
+     * @param levels the queue topics and the level each holds
+     */
+    public WorkerLoop(Consumer<String, byte[]> consumer, Map<String, Priority> levels, AvroSerde<QueuedRequest> serde,
+                      Dispatcher dispatcher, Outcomes outcomes, Options options, WorkerMetrics metrics) {
         this.consumer = consumer;
-        this.topics = List.copyOf(topics);
+        this.levels = Map.copyOf(levels);
         this.serde = serde;
-        this.model = model;
+        this.dispatcher = dispatcher;
         this.outcomes = outcomes;
-        this.maxInFlight = maxInFlight;
-        this.shutdownGrace = shutdownGrace;
-        this.completedCounter = Counter.builder("llmq_worker_requests").tag("outcome", "completed").register(metrics);
-        this.failedCounter = Counter.builder("llmq_worker_requests").tag("outcome", "failed").register(metrics);
-        metrics.gauge("llmq_worker_in_flight", inFlight);
+        this.options = options;
+        this.metrics = metrics;
+        dispatcher.finisher((p, durable) -> finished.add(new Finished(p.tp(), p.assignment(), p.offset(), durable)));
     }
 
     @Override
     public void run() {
         try {
-            consumer.subscribe(topics, new ConsumerRebalanceListener() {
+            consumer.subscribe(levels.keySet(), new ConsumerRebalanceListener() {
                 @Override
                 public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
                     drainFinished();
                     commitSync();
-                    tracker.revoked(partitions);
-                    owned.keySet().removeAll(partitions);
+                    forget(partitions);
                 }
 
                 @Override
                 public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
                     assignments++;
                     partitions.forEach(tp -> owned.put(tp, assignments));
+                    loadSkips(partitions);
                 }
 
                 @Override
                 public void onPartitionsLost(Collection<TopicPartition> partitions) {
-                    tracker.revoked(partitions);
-                    owned.keySet().removeAll(partitions);
+                    forget(partitions);
                 }
             });
             while (running) {
                 drainFinished();
-                Map<TopicPartition, OffsetAndMetadata> commit = tracker.commitable();
-                if (!commit.isEmpty()) {
-                    consumer.commitAsync(commit, (offsets, e) -> {
-                        if (e != null) {
-                            LOG.warn("offset commit failed (will be retried by the next commit): {}", e.toString());
-                        }
-                    });
-                }
-                if (inFlight.get() >= maxInFlight) {
-                    consumer.pause(consumer.assignment());
-                } else if (!consumer.paused().isEmpty()) {
-                    consumer.resume(consumer.paused());
-                }
-                ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(20));
-                for (ConsumerRecord<String, byte[]> r : records) {
-                    take(r);
-                }
+                commitAsync(false);
+                updatePauses(false);
+                take(consumer.poll(POLL));
+                dispatcher.pump();
             }
             finishInFlight();
         } catch (WakeupException e) {
@@ -134,6 +145,7 @@ public final class WorkerLoop implements Runnable {
         } catch (RuntimeException e) {
             fatal = e;
             LOG.error("worker loop failed", e);
+            dispatcher.close();
         } finally {
             try {
                 consumer.close(Duration.ofSeconds(5));
@@ -144,12 +156,78 @@ public final class WorkerLoop implements Runnable {
         }
     }
 
-    private void take(ConsumerRecord<String, byte[]> r) {
-        TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+    private void forget(Collection<TopicPartition> partitions) {
+        tracker.revoked(partitions);
+        partitions.forEach(tp -> {
+            owned.remove(tp);
+            skip.remove(tp);
+            registryBackoff.remove(tp);
+        });
+        Set<TopicPartition> gone = new HashSet<>(partitions);
+        dispatcher.drop(p -> gone.contains(p.tp()));
+    }
+
+    private void loadSkips(Collection<TopicPartition> partitions) {
+        if (partitions.isEmpty() || options.commitMetadataMaxChars() == 0) {
+            return;
+        }
+        try {
+            Map<TopicPartition, OffsetAndMetadata> committed =
+                    consumer.committed(new HashSet<>(partitions), Duration.ofSeconds(10));
+            committed.forEach((tp, om) -> {
+                if (om != null) {
+                    OffsetRanges done = CommitMetadata.decode(om.offset(), om.metadata());
+                    if (!done.isEmpty()) {
+                        skip.put(tp, done);
+                        LOG.info("{}: {} records past the committed offset {} were finished by the previous owner; "
+                                + "they are skipped", tp, done.count(), om.offset());
+                    }
+                }
+            });
+        } catch (RuntimeException e) {
+            // without the metadata those records simply run again
+            LOG.warn("cannot read the committed metadata of {}: {}", partitions, e.toString());
+        }
+    }
+
+    private void take(ConsumerRecords<String, byte[]> records) {
+        if (records.isEmpty()) {
+            return;
+        }
+        Set<TopicPartition> rewound = new HashSet<>();
+        boolean registryTrouble = false;
+        for (ConsumerRecord<String, byte[]> r : records) {
+            TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+            if (rewound.contains(tp)) {
+                continue;
+            }
+            if (registryTrouble || !receive(tp, r)) {
+                // at most one wait for an unreachable registry per poll: the rest of the batch is read again later
+                consumer.seek(tp, r.offset());
+                rewound.add(tp);
+                if (!registryTrouble) {
+                    registryTrouble = true;
+                    long[] b = registryBackoff.computeIfAbsent(tp, k -> new long[2]);
+                    long delay = Math.min(options.registryBackoffMax().toMillis(), FIRST_BACKOFF_MS << Math.min(20, b[1]));
+                    b[0] = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delay);
+                    b[1]++;
+                    LOG.warn("{}@{}: schema registry unavailable, not dead-lettering; retrying in {} ms", tp,
+                            r.offset(), delay);
+                }
+            }
+        }
+    }
+
+    /** Takes one record; false when it must be read again later because the schema registry is unavailable. */
+    private boolean receive(TopicPartition tp, ConsumerRecord<String, byte[]> r) {
         long assignment = owned.getOrDefault(tp, -1L);
-        tracker.started(tp, r.offset());
-        inFlight.incrementAndGet();
-        Instant now = Instant.now();
+        OffsetRanges done = skip.get(tp);
+        if (done != null && done.contains(r.offset())) {
+            tracker.received(tp, r.offset());
+            tracker.finished(tp, r.offset());
+            metrics.request("skipped");
+            return true;
+        }
         QueuedRequest q;
         try {
             q = serde.deserialize(r.topic(), r.value());
@@ -157,39 +235,61 @@ public final class WorkerLoop implements Runnable {
                 throw new IllegalArgumentException("empty value");
             }
         } catch (RuntimeException e) {
+            if (RegistryOutage.isCause(e)) {
+                return false;
+            }
+            registryBackoff.remove(tp);
             LOG.warn("dead-lettering undecodable record {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), e.toString());
-            track(tp, assignment, r.offset(),
-                    outcomes.undecodable(r.key(), r.value(), r.topic(), r.partition(), r.offset(), e, now));
-            return;
+            metrics.request("undecodable");
+            tracker.received(tp, r.offset());
+            deadLettering.incrementAndGet();
+            CompletableFuture<Void> dl = outcomes.undecodable(r.key(), r.value(), r.topic(), r.partition(), r.offset(),
+                    e, Instant.now());
+            dl.whenComplete((v, error) -> {
+                if (error != null) {
+                    LOG.error("dead letter of {}@{} not durable; it will be read again after a restart", tp, r.offset(),
+                            error);
+                }
+                finished.add(new Finished(tp, assignment, r.offset(), error == null));
+                deadLettering.decrementAndGet();
+            });
+            return true;
         }
-        CompletableFuture<Void> done = outcomes.started(q, now)
-                .thenCompose(x -> model.complete(q.getRequest(), q.getAttempt())
-                        .handle((completion, error) -> {
-                            Instant end = Instant.now();
-                            if (error == null) {
-                                completedCounter.increment();
-                                return outcomes.completed(q, completion, now, end);
-                            }
-                            Throwable cause = error instanceof CompletionException && error.getCause() != null
-                                    ? error.getCause() : error;
-                            ModelCallException mce = cause instanceof ModelCallException m ? m
-                                    : new ModelCallException("internal_error", cause.toString(), null, false, null,
-                                    null, cause);
-                            failedCounter.increment();
-                            return outcomes.failed(q, mce, now, end, r.topic(), r.partition(), r.offset());
-                        })
-                        .thenCompose(f -> f));
-        track(tp, assignment, r.offset(), done);
+        registryBackoff.remove(tp);
+        tracker.received(tp, r.offset());
+        dispatcher.offer(levels.getOrDefault(r.topic(), q.getPriority()),
+                new Pending(tp, assignment, r.offset(), q, System.nanoTime()));
+        return true;
     }
 
-    private void track(TopicPartition tp, long assignment, long offset, CompletableFuture<Void> done) {
-        done.whenComplete((v, e) -> {
-            if (e != null) {
-                LOG.error("outcome of {}@{} not durable; it will run again after a restart", tp, offset, e);
+    private void updatePauses(boolean all) {
+        Set<TopicPartition> assigned = consumer.assignment();
+        if (assigned.isEmpty()) {
+            return;
+        }
+        long now = System.nanoTime();
+        Map<Priority, Boolean> full = new HashMap<>();
+        Set<TopicPartition> want = new HashSet<>();
+        for (TopicPartition tp : assigned) {
+            Priority level = levels.get(tp.topic());
+            long[] b = registryBackoff.get(tp);
+            if (all || (level != null && full.computeIfAbsent(level, dispatcher::full))
+                    || (b != null && b[0] - now > 0)) {
+                want.add(tp);
             }
-            finished.add(new Finished(tp, assignment, offset, e == null));
-            inFlight.decrementAndGet();
-        });
+        }
+        Set<TopicPartition> paused = consumer.paused();
+        Set<TopicPartition> pause = new HashSet<>(want);
+        pause.removeAll(paused);
+        Set<TopicPartition> resume = new HashSet<>(paused);
+        resume.retainAll(assigned);
+        resume.removeAll(want);
+        if (!pause.isEmpty()) {
+            consumer.pause(pause);
+        }
+        if (!resume.isEmpty()) {
+            consumer.resume(resume);
+        }
     }
 
     private void drainFinished() {
@@ -201,8 +301,24 @@ public final class WorkerLoop implements Runnable {
         }
     }
 
+    private void commitAsync(boolean force) {
+        long now = System.nanoTime();
+        if (!force && now - lastCommitNanos < options.commitInterval().toNanos()) {
+            return;
+        }
+        lastCommitNanos = now;
+        Map<TopicPartition, OffsetAndMetadata> commit = tracker.commitable(options.commitMetadataMaxChars());
+        if (!commit.isEmpty()) {
+            consumer.commitAsync(commit, (offsets, e) -> {
+                if (e != null) {
+                    LOG.warn("offset commit failed (the next commit covers it): {}", e.toString());
+                }
+            });
+        }
+    }
+
     private void commitSync() {
-        Map<TopicPartition, OffsetAndMetadata> commit = tracker.commitable();
+        Map<TopicPartition, OffsetAndMetadata> commit = tracker.commitable(options.commitMetadataMaxChars());
         if (!commit.isEmpty()) {
             try {
                 consumer.commitSync(commit, Duration.ofSeconds(10));
@@ -213,26 +329,30 @@ public final class WorkerLoop implements Runnable {
     }
 
     private void finishInFlight() {
-        long deadline = System.nanoTime() + shutdownGrace.toNanos();
-        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+        dispatcher.close();
+        long deadline = System.nanoTime() + options.shutdownGrace().toNanos();
+        while ((dispatcher.unresolved() > 0 || deadLettering.get() > 0) && System.nanoTime() < deadline) {
             drainFinished();
+            commitAsync(false);
             try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                updatePauses(true);
+                consumer.poll(POLL);
+            } catch (WakeupException e) {
                 break;
             }
         }
+        int handedBack = dispatcher.handBack();
         drainFinished();
         commitSync();
-        if (inFlight.get() > 0) {
-            LOG.warn("{} calls still in flight at shutdown; their records will be taken again", inFlight.get());
+        if (handedBack > 0) {
+            LOG.warn("{} calls still in flight after the shutdown grace of {}; handed back: their records will be "
+                    + "taken again", handedBack, options.shutdownGrace());
         }
     }
 
-    /** Number of model calls in flight. */
-    public int inFlight() {
-        return inFlight.get();
+    /** Records taken and not yet finished (buffered, running or being written). */
+    public int unfinished() {
+        return dispatcher.unresolved();
     }
 
     /** Null while healthy. */
@@ -244,8 +364,9 @@ public final class WorkerLoop implements Runnable {
     public void stop() {
         running = false;
         try {
-            if (!stopped.await(shutdownGrace.toMillis() + 10_000, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            if (!stopped.await(options.shutdownGrace().toMillis() + 10_000, TimeUnit.MILLISECONDS)) {
                 consumer.wakeup();
+                stopped.await(10, TimeUnit.SECONDS);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -1,14 +1,20 @@
 package llmq.worker.model;
 
 import java.time.Duration;
+import java.util.Set;
 
 /**
  * A model call failed. {@link #retryable()} tells whether trying again may succeed (429, 408,
  * 5xx, connect errors, timeouts); {@link #retryAfter()} carries the endpoint's
- * {@code Retry-After} when it sent one.
+ * {@code Retry-After} when it sent one; {@link #endpointFault()} whether the failure says
+ * something about the endpoint's health (it feeds the endpoint's circuit breaker).
  */
 public final class ModelCallException extends RuntimeException {
     private static final long serialVersionUID = 1L;
+
+    /** Error classes that count against an endpoint's health. */
+    private static final Set<String> ENDPOINT_FAULTS =
+            Set.of("server_error", "timeout", "connect_error", "io_error", "bad_response");
 
     private final String type;
     private final Integer httpStatus;
@@ -39,15 +45,30 @@ public final class ModelCallException extends RuntimeException {
         return retryable;
     }
 
+    /** The endpoint's {@code Retry-After}, or null. */
     public Duration retryAfter() {
         return retryAfter;
     }
 
+    /** The endpoint that failed, or null when no endpoint was called. */
     public String endpoint() {
         return endpoint;
     }
 
-    /** Classifies an HTTP status the OpenAI way: 408, 409, 429 and 5xx are worth retrying. */
+    /** True when the failure counts against the endpoint's health (5xx, timeouts, connection failures). */
+    public boolean endpointFault() {
+        return ENDPOINT_FAULTS.contains(type);
+    }
+
+    /** The same failure attributed to {@code endpointName} (when the client did not know it). */
+    public ModelCallException at(String endpointName) {
+        return new ModelCallException(type, getMessage(), httpStatus, retryable, retryAfter, endpointName, getCause());
+    }
+
+    /**
+     * Classifies an HTTP status: 408, 429 and 5xx are worth retrying; every other 4xx is the
+     * request's own fault and final.
+     */
     public static ModelCallException forStatus(int status, String body, Duration retryAfter, String endpoint) {
         String type;
         boolean retry;
@@ -57,9 +78,6 @@ public final class ModelCallException extends RuntimeException {
         } else if (status == 408) {
             type = "timeout";
             retry = true;
-        } else if (status == 409) {
-            type = "conflict";
-            retry = true;
         } else if (status >= 500) {
             type = "server_error";
             retry = true;
@@ -68,6 +86,9 @@ public final class ModelCallException extends RuntimeException {
             retry = false;
         } else if (status == 404) {
             type = "not_found";
+            retry = false;
+        } else if (status == 409) {
+            type = "conflict";
             retry = false;
         } else {
             type = "invalid_request";

@@ -42,9 +42,41 @@ public final class Outcomes {
         this.workerId = workerId;
     }
 
-    /** The request was taken by this worker. */
-    public CompletableFuture<Void> started(QueuedRequest q, Instant at) {
-        return send(catalog.events(), q.getRequest().getId(), event(q, EventType.STARTED, at).build());
+    /** The request was taken by this worker; {@code endpoint} is where its call goes, null when none is called. */
+    public CompletableFuture<Void> started(QueuedRequest q, Instant at, String endpoint) {
+        return send(catalog.events(), q.getRequest().getId(),
+                event(q, EventType.STARTED, at).setEndpoint(endpoint).build());
+    }
+
+    /**
+     * A retryable failure: a RETRY_SCHEDULED event for the attempt that failed, with the earliest
+     * time of the next attempt. The router re-parks the request and releases it again with the
+     * next attempt number; nothing else is written.
+     */
+    public CompletableFuture<Void> retryScheduled(QueuedRequest q, ModelCallException e, Instant notBefore, Instant at) {
+        return send(catalog.events(), q.getRequest().getId(), event(q, EventType.RETRY_SCHEDULED, at)
+                .setNotBefore(notBefore)
+                .setEndpoint(e.endpoint())
+                .setReason(e.type() + ": " + e.getMessage())
+                .build());
+    }
+
+    /** The request's deadline passed before its call started: an EXPIRED event and result; the model is not called. */
+    public CompletableFuture<Void> expired(QueuedRequest q, Instant startedAt, Instant at) {
+        LlmRequest r = q.getRequest();
+        String message = "deadline " + r.getDeadline() + " passed before the call could start";
+        LlmResult result = LlmResult.newBuilder()
+                .setRequestId(r.getId()).setTenantId(r.getTenantId())
+                .setStatus(ResultStatus.EXPIRED)
+                .setModel(r.getModel())
+                .setError(new ErrorInfo("expired", message, null, false))
+                .setAttempts(q.getAttempt() - 1)
+                .setPriority(q.getPriority())
+                .setSubmittedAt(r.getSubmittedAt()).setStartedAt(startedAt).setCompletedAt(at)
+                .build();
+        return CompletableFuture.allOf(
+                send(catalog.results(), r.getId(), result),
+                send(catalog.events(), r.getId(), event(q, EventType.EXPIRED, at).setReason("expired: " + message).build()));
     }
 
     /** The model answered: result, usage and a COMPLETED event carrying the real usage. */
@@ -80,8 +112,19 @@ public final class Outcomes {
     /** The call failed for good: a FAILED result and event, and a dead letter with the reason. */
     public CompletableFuture<Void> failed(QueuedRequest q, ModelCallException e, Instant startedAt, Instant at,
                                           String sourceTopic, int partition, long offset) {
+        return failed(q, e, null, startedAt, at, sourceTopic, partition, offset);
+    }
+
+    /**
+     * The call failed for good: a FAILED result and event, and a dead letter with the reason.
+     *
+     * @param why why it is final (e.g. "no retries left"), appended to the reason; may be null
+     */
+    public CompletableFuture<Void> failed(QueuedRequest q, ModelCallException e, String why, Instant startedAt,
+                                          Instant at, String sourceTopic, int partition, long offset) {
         LlmRequest r = q.getRequest();
-        ErrorInfo error = new ErrorInfo(e.type(), String.valueOf(e.getMessage()), e.httpStatus(), e.retryable());
+        String message = String.valueOf(e.getMessage()) + (why == null ? "" : " (" + why + ")");
+        ErrorInfo error = new ErrorInfo(e.type(), message, e.httpStatus(), e.retryable());
         LlmResult result = LlmResult.newBuilder()
                 .setRequestId(r.getId()).setTenantId(r.getTenantId())
                 .setStatus(ResultStatus.FAILED)
@@ -97,7 +140,7 @@ public final class Outcomes {
                 .setStage("worker")
                 .setSourceTopic(sourceTopic).setSourcePartition(partition).setSourceOffset(offset)
                 .setRequest(r)
-                .setErrorClass(e.type()).setErrorMessage(String.valueOf(e.getMessage()))
+                .setErrorClass(e.type()).setErrorMessage(message)
                 .setAttempts(q.getAttempt()).setLastEndpoint(e.endpoint())
                 .setPriority(q.getPriority())
                 .setAt(at)
@@ -106,7 +149,7 @@ public final class Outcomes {
                 send(catalog.dlq(), r.getId(), dl),
                 send(catalog.results(), r.getId(), result),
                 send(catalog.events(), r.getId(), event(q, EventType.FAILED, at).setEndpoint(e.endpoint())
-                        .setReason(e.type() + ": " + e.getMessage()).build()),
+                        .setReason(e.type() + ": " + message).build()),
                 send(catalog.events(), r.getId(), event(q, EventType.DEAD_LETTERED, at).setReason(e.type()).build()));
     }
 
@@ -144,13 +187,18 @@ public final class Outcomes {
             f.completeExceptionally(e);
             return f;
         }
-        producer.send(new ProducerRecord<>(topic.name(), key, bytes), (md, e) -> {
-            if (e != null) {
-                f.completeExceptionally(e);
-            } else {
-                f.complete(null);
-            }
-        });
+        try {
+            producer.send(new ProducerRecord<>(topic.name(), key, bytes), (md, e) -> {
+                if (e != null) {
+                    f.completeExceptionally(e);
+                } else {
+                    f.complete(null);
+                }
+            });
+        } catch (RuntimeException e) {
+            // e.g. the producer is closed: the outcome is not durable, and the caller must know it
+            f.completeExceptionally(e);
+        }
         return f;
     }
 }

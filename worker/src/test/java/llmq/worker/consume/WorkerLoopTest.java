@@ -3,28 +3,40 @@ package llmq.worker.consume;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.ConnectException;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
-import llmq.avro.ChatMessage;
-import llmq.avro.LlmRequest;
 import llmq.avro.Priority;
 import llmq.avro.QueuedRequest;
-import llmq.avro.RequestParams;
 import llmq.schemas.registry.InMemorySchemaRegistryClient;
+import llmq.schemas.registry.SchemaRegistryClient;
+import llmq.schemas.registry.SchemaRegistryException;
 import llmq.topics.catalog.TopicCatalog;
 import llmq.topics.catalog.TopicSerdes;
-import llmq.worker.model.ChatCompletions;
-import llmq.worker.model.Completion;
+import llmq.worker.WorkerConfig;
+import llmq.worker.endpoints.CircuitConfig;
+import llmq.worker.endpoints.Balancing;
+import llmq.worker.endpoints.EndpointConfig;
+import llmq.worker.endpoints.EndpointPool;
+import llmq.worker.endpoints.PoolConfig;
+import llmq.worker.metrics.WorkerMetrics;
 import llmq.worker.outcome.Outcomes;
+import llmq.worker.retry.RetryPolicy;
+import llmq.worker.run.Dispatcher;
+import llmq.worker.schedule.FairQueue;
+import llmq.worker.testing.HeldModel;
+import llmq.worker.testing.Published;
+import llmq.worker.testing.Requests;
+import org.apache.avro.Schema;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -33,33 +45,77 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The worker loop's offset handling across a rebalance, with a mock consumer and a model whose
- * answers the test releases by hand: a call that was still running when its partition was
- * revoked must not move the commit point of the partition once it is assigned again, because
- * the records below it are not done in the new assignment.
+ * The worker loop with a mock consumer, the real dispatcher and pool, and a model whose answers
+ * the test releases by hand: commits never pass an unfinished record (also across a rebalance
+ * and while the schema registry is down), records a previous owner finished are skipped, a full
+ * level is paused, and calls that outlive the shutdown grace are handed back uncommitted.
  */
 class WorkerLoopTest {
 
     private static final String TOPIC = "llm.queue.normal";
 
     private final TopicPartition p0 = new TopicPartition(TOPIC, 0);
-    private final TopicSerdes serdes = new TopicSerdes(new InMemorySchemaRegistryClient());
-    private final MockConsumer<String, byte[]> consumer = new MockConsumer<>("earliest");
+    private final InMemorySchemaRegistryClient registry = new InMemorySchemaRegistryClient();
+    /** Writes records as a producer elsewhere would: its own serde instance over the same registry. */
+    private final TopicSerdes writer = new TopicSerdes(registry);
+    /** The committed offset of p0 when the loop closed its consumer (a closed mock answers nothing). */
+    private volatile Long committedAtClose;
+    private final MockConsumer<String, byte[]> consumer = new MockConsumer<>("earliest") {
+        @Override
+        public synchronized void close(Duration timeout) {
+            OffsetAndMetadata om = committed(Set.of(p0)).get(p0);
+            committedAtClose = om == null ? null : om.offset();
+            super.close(timeout);
+        }
+    };
     private final MockProducer<String, byte[]> producer =
             new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
     private final HeldModel model = new HeldModel();
+    private final AtomicBoolean registryDown = new AtomicBoolean();
     private WorkerLoop loop;
     private Thread thread;
 
-    @BeforeEach
-    void start() {
-        loop = new WorkerLoop(consumer, List.of(TOPIC), serdes.value(QueuedRequest.class), model,
-                new Outcomes(producer, TopicCatalog.defaults(), serdes, "w1"), 8, Duration.ofSeconds(2),
-                new SimpleMeterRegistry());
+    private void start(int maxInFlight, int buffer, Duration grace) {
+        SchemaRegistryClient flaky = new SchemaRegistryClient() {
+            @Override
+            public int register(String subject, Schema schema) {
+                return registry.register(subject, schema);
+            }
+
+            @Override
+            public Schema schemaById(int id) {
+                if (registryDown.get()) {
+                    throw new SchemaRegistryException("schema registry http://registry unreachable",
+                            new ConnectException("Connection refused"));
+                }
+                return registry.schemaById(id);
+            }
+
+            @Override
+            public Optional<Registered> latest(String subject) {
+                return registry.latest(subject);
+            }
+
+            @Override
+            public List<String> subjects() {
+                return registry.subjects();
+            }
+        };
+        TopicSerdes serdes = new TopicSerdes(flaky);
+        WorkerMetrics metrics = new WorkerMetrics(new SimpleMeterRegistry());
+        EndpointPool pool = new EndpointPool(new PoolConfig(
+                List.of(new EndpointConfig("sim", "http://127.0.0.1:1/v1", null, 1, 0, 0, 0, Duration.ofSeconds(60),
+                        List.of(), false)),
+                Map.of(), Balancing.LEAST_OUTSTANDING, true, CircuitConfig.from(llmq.common.config.Settings.of(Map.of())),
+                Duration.ZERO, Duration.ofSeconds(1)), e -> model, metrics);
+        Outcomes outcomes = new Outcomes(producer, TopicCatalog.defaults(), serdes, "w1");
+        Dispatcher dispatcher = new Dispatcher(new FairQueue<>(WorkerConfig.DEFAULT_WEIGHTS, buffer), maxInFlight, pool,
+                outcomes, new RetryPolicy(RetryPolicy.Config.defaults()), metrics, Clock.systemUTC());
+        loop = new WorkerLoop(consumer, Map.of(TOPIC, Priority.NORMAL), serdes.value(QueuedRequest.class), dispatcher,
+                outcomes, new WorkerLoop.Options(grace, Duration.ZERO, 1000, Duration.ofMillis(100)), metrics);
         thread = new Thread(loop, "worker-loop-test");
         thread.start();
     }
@@ -67,22 +123,25 @@ class WorkerLoopTest {
     @AfterEach
     void stop() throws InterruptedException {
         model.releaseAll();
-        loop.stop();
-        thread.join(10_000);
+        if (loop != null) {
+            loop.stop();
+            thread.join(10_000);
+        }
     }
 
     @Test
     void shouldCommitOnePastEachFinishedRecord() throws Exception {
+        start(8, 16, Duration.ofSeconds(2));
         onPoll(() -> {
             consumer.rebalance(List.of(p0));
             consumer.updateBeginningOffsets(Map.of(p0, 0L));
-            consumer.addRecord(record(0, "a"));
-            consumer.addRecord(record(1, "b"));
+            consumer.addRecord(record(0));
+            consumer.addRecord(record(1));
         });
         await(() -> model.calls() == 2);
 
-        model.release(1);
-        model.release(0);
+        model.release("offset 1");
+        model.release("offset 0");
 
         await(() -> Long.valueOf(2).equals(committed()));
         assertThat(committed()).isEqualTo(2L);
@@ -90,11 +149,12 @@ class WorkerLoopTest {
 
     @Test
     void shouldNotLetACallFromAnEarlierAssignmentMoveTheCommitPoint() throws Exception {
+        start(8, 16, Duration.ofSeconds(2));
         onPoll(() -> {
             consumer.rebalance(List.of(p0));
             consumer.updateBeginningOffsets(Map.of(p0, 0L));
-            consumer.addRecord(record(0, "a"));
-            consumer.addRecord(record(1, "b"));
+            consumer.addRecord(record(0));
+            consumer.addRecord(record(1));
         });
         await(() -> model.calls() == 2);
 
@@ -104,7 +164,7 @@ class WorkerLoopTest {
             consumer.rebalance(List.of(p0));
         });
         // the call for offset 1 from the first assignment finishes before anything is taken again
-        model.release(1);
+        model.release("offset 1");
         onPoll(() -> { });
         onPoll(() -> { });
 
@@ -112,13 +172,139 @@ class WorkerLoopTest {
 
         // the records are taken again from the committed position and finish in the new assignment
         onPoll(() -> {
-            consumer.addRecord(record(0, "a"));
-            consumer.addRecord(record(1, "b"));
+            consumer.addRecord(record(0));
+            consumer.addRecord(record(1));
         });
         await(() -> model.calls() == 4);
         model.releaseAll();
         await(() -> Long.valueOf(2).equals(committed()));
         assertThat(committed()).isEqualTo(2L);
+    }
+
+    @Test
+    void shouldNotDeadLetterARecordWhileTheSchemaRegistryIsUnreachableAndRunItOnceItIsBack() throws Exception {
+        start(8, 16, Duration.ofSeconds(2));
+        registryDown.set(true);
+        onPoll(() -> {
+            consumer.rebalance(List.of(p0));
+            consumer.updateBeginningOffsets(Map.of(p0, 0L));
+            consumer.addRecord(record(0));
+            consumer.addRecord(record(1));
+        });
+        onPoll(() -> { });
+        onPoll(() -> { });
+
+        Published out = new Published(producer, writer);
+        assertThat(out.deadLetters()).as("a good record is not dead-lettered for an unreachable registry").isEmpty();
+        assertThat(model.calls()).isZero();
+        assertThat(committed()).isNull();
+        assertThat(positionOnLoopThread()).as("rewound to the record that could not be decoded").isZero();
+
+        registryDown.set(false);
+        onPoll(() -> {
+            // the broker delivers again from the rewound position
+            consumer.addRecord(record(0));
+            consumer.addRecord(record(1));
+        });
+        await(() -> model.calls() == 2);
+        model.releaseAll();
+        await(() -> Long.valueOf(2).equals(committed()));
+        assertThat(committed()).isEqualTo(2L);
+        assertThat(out.deadLetters()).isEmpty();
+        assertThat(out.results()).hasSize(2);
+    }
+
+    @Test
+    void shouldDeadLetterARecordThatIsNotAQueuedRequestAndGoOn() throws Exception {
+        start(8, 16, Duration.ofSeconds(2));
+        onPoll(() -> {
+            consumer.rebalance(List.of(p0));
+            consumer.updateBeginningOffsets(Map.of(p0, 0L));
+            consumer.addRecord(new ConsumerRecord<>(TOPIC, 0, 0, "junk", "not avro".getBytes()));
+            consumer.addRecord(record(1));
+        });
+        await(() -> model.calls() == 1);
+        model.releaseAll();
+        await(() -> Long.valueOf(2).equals(committed()));
+
+        Published out = new Published(producer, writer);
+        assertThat(out.deadLetters()).singleElement().satisfies(dl -> {
+            assertThat(dl.getErrorClass()).isEqualTo("undecodable");
+            assertThat(dl.getSourceOffset()).isZero();
+        });
+        assertThat(committed()).isEqualTo(2L);
+    }
+
+    @Test
+    void shouldSkipRecordsThePreviousOwnerFinishedAccordingToTheCommitMetadata() throws Exception {
+        start(8, 16, Duration.ofSeconds(2));
+        onPoll(() -> {
+            // a previous owner finished 1 and 2 but not 0 when it died
+            consumer.commitSync(Map.of(p0, new OffsetAndMetadata(0, "llmq1:1.1")));
+            consumer.rebalance(List.of(p0));
+            consumer.updateBeginningOffsets(Map.of(p0, 0L));
+        });
+        onPoll(() -> {
+            for (long o = 0; o < 4; o++) {
+                consumer.addRecord(record(o));
+            }
+        });
+        await(() -> model.calls() == 2);
+        onPoll(() -> { });
+
+        assertThat(model.all()).extracting(HeldModel.Call::prompt).containsExactlyInAnyOrder("offset 0", "offset 3");
+        model.releaseAll();
+        await(() -> Long.valueOf(4).equals(committed()));
+        assertThat(committed()).isEqualTo(4L);
+    }
+
+    @Test
+    void shouldPauseALevelWhileItsBufferIsFullAndResumeWhenItDrains() throws Exception {
+        start(1, 2, Duration.ofSeconds(2));
+        onPoll(() -> {
+            consumer.rebalance(List.of(p0));
+            consumer.updateBeginningOffsets(Map.of(p0, 0L));
+            for (long o = 0; o < 5; o++) {
+                consumer.addRecord(record(o));
+            }
+        });
+        await(() -> model.calls() == 1);
+        await(() -> pausedOnLoopThread().contains(p0));
+        assertThat(pausedOnLoopThread()).containsExactly(p0);
+        assertThat(model.calls()).as("one slot").isEqualTo(1);
+
+        for (int i = 0; i < 5; i++) {
+            int next = i + 1;
+            await(() -> model.calls() >= next);
+            model.releaseAll();
+        }
+        await(() -> Long.valueOf(5).equals(committed()));
+        await(() -> pausedOnLoopThread().isEmpty());
+        assertThat(pausedOnLoopThread()).isEmpty();
+    }
+
+    @Test
+    void shouldHandBackCallsThatOutliveTheShutdownGraceWithoutCommittingThem() throws Exception {
+        start(8, 16, Duration.ofMillis(300));
+        onPoll(() -> {
+            consumer.rebalance(List.of(p0));
+            consumer.updateBeginningOffsets(Map.of(p0, 0L));
+            consumer.addRecord(record(0));
+            consumer.addRecord(record(1));
+        });
+        await(() -> model.calls() == 2);
+        model.release("offset 0");
+
+        loop.stop();
+        thread.join(10_000);
+
+        assertThat(thread.isAlive()).isFalse();
+        assertThat(committedAtClose).as("offset 1 was handed back").isEqualTo(1L);
+        Published out = new Published(producer, writer);
+        assertThat(out.results()).hasSize(1);
+        // answering the handed-back call now publishes nothing
+        model.release("offset 1");
+        assertThat(out.results()).hasSize(1);
     }
 
     /** Runs {@code task} inside one of the loop's next polls, and waits until it ran. */
@@ -131,6 +317,24 @@ class WorkerLoopTest {
         assertThat(ran.await(10, TimeUnit.SECONDS)).as("poll task ran").isTrue();
     }
 
+    private long positionOnLoopThread() throws InterruptedException {
+        long[] out = new long[1];
+        onPoll(() -> out[0] = consumer.position(p0));
+        return out[0];
+    }
+
+    private Set<TopicPartition> pausedOnLoopThread() {
+        try {
+            @SuppressWarnings("unchecked")
+            Set<TopicPartition>[] out = new Set[1];
+            onPoll(() -> out[0] = Set.copyOf(consumer.paused()));
+            return out[0];
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Set.of();
+        }
+    }
+
     private Long committed() {
         OffsetAndMetadata om = consumer.committed(Set.of(p0)).get(p0);
         return om == null ? null : om.offset();
@@ -139,60 +343,13 @@ class WorkerLoopTest {
     private static void await(BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
-            Thread.sleep(10);
+            Thread.sleep(5);
         }
     }
 
-    private ConsumerRecord<String, byte[]> record(long offset, String id) {
-        Instant now = Instant.parse("2026-01-01T00:00:00Z");
-        LlmRequest r = LlmRequest.newBuilder()
-                .setId(id).setTenantId("acme").setModel("sim-small")
-                .setMessages(List.of(new ChatMessage("user", "offset " + offset, null)))
-                .setParams(RequestParams.newBuilder().build())
-                .setSubmittedAt(now)
-                .build();
-        QueuedRequest q = QueuedRequest.newBuilder()
-                .setRequest(r).setPriority(Priority.NORMAL).setOriginalPriority(Priority.NORMAL)
-                .setDedupKey(id).setAttempt(1).setAcceptedAt(now).setReleasedAt(now)
-                .build();
-        return new ConsumerRecord<>(TOPIC, 0, offset, id, serdes.value(QueuedRequest.class).serialize(TOPIC, q));
-    }
-
-    /** A model whose calls stay open until the test releases them, oldest first per offset. */
-    private static final class HeldModel implements ChatCompletions {
-        private record Call(String prompt, CompletableFuture<Completion> answer) {
-        }
-
-        private final List<Call> calls = new CopyOnWriteArrayList<>();
-
-        @Override
-        public CompletableFuture<Completion> complete(LlmRequest request, int attempt) {
-            CompletableFuture<Completion> f = new CompletableFuture<>();
-            calls.add(new Call(request.getMessages().get(0).getContent(), f));
-            return f;
-        }
-
-        int calls() {
-            return calls.size();
-        }
-
-        /** Answers the oldest open call for the record at {@code offset}. */
-        void release(long offset) {
-            for (Call c : new ArrayList<>(calls)) {
-                if (c.prompt().equals("offset " + offset) && !c.answer().isDone()) {
-                    c.answer().complete(answer());
-                    return;
-                }
-            }
-            throw new AssertionError("no open call for offset " + offset);
-        }
-
-        void releaseAll() {
-            calls.forEach(c -> c.answer().complete(answer()));
-        }
-
-        private static Completion answer() {
-            return new Completion("ok", "stop", "sim-small", 5, 1, 0, false, "sim", 1);
-        }
+    private ConsumerRecord<String, byte[]> record(long offset) {
+        QueuedRequest q = Requests.queued("acme", Priority.NORMAL, "offset " + offset, Instant.now());
+        return new ConsumerRecord<>(TOPIC, 0, offset, q.getRequest().getId(),
+                writer.value(QueuedRequest.class).serialize(TOPIC, q));
     }
 }

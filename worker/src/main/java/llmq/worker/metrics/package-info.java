@@ -1,0 +1,2 @@
+/** The worker's Micrometer meters. */
+package llmq.worker.metrics;

@@ -1,0 +1,2 @@
+/** Retry decisions: backoff with jitter, {@code Retry-After}, attempt limits. */
+package llmq.worker.retry;

@@ -1,0 +1,2 @@
+/** Running taken requests: slots, weighted fair dispatch, calls, retries decisions and outcomes. */
+package llmq.worker.run;

@@ -1,0 +1,2 @@
+/** Weighted fair share across priority levels over bounded per-level buffers. */
+package llmq.worker.schedule;

@@ -1,0 +1,2 @@
+/** Test helpers shared by the worker's tests. */
+package llmq.worker.testing;
