@@ -15,6 +15,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayDeque;
@@ -65,9 +66,11 @@ class BillingServiceIT {
     /** The deployment last started. */
     private Deployment current;
 
-    /** One billing-stream deployment: its Streams application, state and sink group. */
-    private record Deployment(String applicationId, Path stateDir, String sinkGroup) {
+    /** One billing-stream deployment: its Streams application, state, sink group and CDC slot. */
+    private record Deployment(String applicationId, Path stateDir, String sinkGroup, String slot) {
     }
+
+    private final java.util.Set<String> slots = new java.util.LinkedHashSet<>();
 
     BillingServiceIT(Infra infra) throws SQLException {
         this.infra = infra;
@@ -91,6 +94,7 @@ class BillingServiceIT {
             running.pop().close();
         }
         kafka.close();
+        slots.forEach(slot -> llmq.billing.cdc.Slots.drop(infra, slot));
     }
 
     @Test
@@ -181,6 +185,9 @@ class BillingServiceIT {
             assertThat(b.getUnpriced()).isTrue();
             assertThat(b.getInputPricePerMillion()).isNull();
         });
+        assertThat(metric(current(), "llmq_billing_unpriced_usage_total")).as("unpriced usage counted").isPositive();
+        assertThat(metric(current(), "llmq_billing_cdc_up")).as("change stream up").isEqualTo(1);
+        assertThat(metric(current(), "llmq_billing_usage_events_total")).isPositive();
     }
 
     @Test
@@ -221,10 +228,122 @@ class BillingServiceIT {
         assertThat(metric(service, "llmq_billing_sink_errors_total")).as("failed writes").isPositive();
     }
 
+    @Test
+    void shouldPriceUsageAtAPriceUpdatedInPostgresWithoutARestart() throws Exception {
+        start(newDeployment());
+        String tenant = tenant("acme");
+        UsageEvent before = usage(tenant, pricedModel, 1_000_000, 0, 0);
+        send(before);
+        assertThat(awaitRows(List.of(before.getRequestId())).get(before.getRequestId()).totalCost())
+                .isEqualTo(new BigDecimal("0.150000000000"));
+
+        long t0 = System.nanoTime();
+        try (Connection c = db.connect(); Statement st = c.createStatement()) {
+            st.execute("UPDATE model_prices SET input_per_million = 0.300000 WHERE model = '" + pricedModel + "'");
+        }
+        // usage keeps flowing; from some point on it is priced at the new price, with no restart
+        BillingRecord repriced = KafkaIo.until(() -> {
+            UsageEvent u = usage(tenant, pricedModel, 1_000_000, 0, 0);
+            send(u);
+            return billed(u);
+        }, b -> b != null && b.getInputPricePerMillion().compareTo(new BigDecimal("0.3")) == 0);
+        long elapsedMs = (System.nanoTime() - t0) / 1_000_000;
+
+        assertThat(repriced).isNotNull();
+        assertThat(repriced.getInputPricePerMillion()).isEqualByComparingTo("0.3");
+        assertThat(repriced.getTotalCost()).isEqualTo(new BigDecimal("0.300000000000"));
+        System.out.printf("price change in PostgreSQL to the first usage billed at it: %d ms%n", elapsedMs);
+    }
+
+    @Test
+    void shouldUpsertHourlyAndDailyAggregatesEqualToTheUsageRowsAndServeThemOverHttp() throws Exception {
+        BillingService service = start(newDeployment());
+        String acme = tenant("acme");
+        String globex = tenant("globex");
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        List<UsageEvent> sent = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            UsageEvent u = usage(i % 3 == 0 ? globex : acme, i % 4 == 0 ? "unpriced-" + run : pricedModel, 100 + i, 7 * i, i);
+            u.setAt(now.minus(Duration.ofMinutes(5L * i)));
+            sent.add(u);
+            send(u);
+        }
+        send(sent.get(3)); // a duplicate changes nothing
+        awaitRows(ids(sent));
+
+        for (String tenant : List.of(acme, globex)) {
+            Map<String, Sums> expectedHourly = sums(tenant, "date_trunc('hour', used_at AT TIME ZONE 'UTC')::text || '|' || model");
+            Map<String, Sums> hourly = KafkaIo.until(() -> aggregateRows(tenant, "usage_hourly",
+                    "(hour_start AT TIME ZONE 'UTC')::text || '|' || model"), expectedHourly::equals);
+            assertThat(hourly).isEqualTo(expectedHourly);
+            Map<String, Sums> expectedDaily = sums(tenant, "(used_at AT TIME ZONE 'UTC')::date::text");
+            assertThat(KafkaIo.until(() -> aggregateRows(tenant, "usage_daily", "day::text"), expectedDaily::equals))
+                    .isEqualTo(expectedDaily);
+        }
+
+        JsonNode hours = get(service, "/v1/usage?tenant=" + acme + "&granularity=hour&from="
+                + now.minus(Duration.ofHours(3)) + "&to=" + now.plusSeconds(1), this::json);
+        Sums acmeTotal = sums(acme, "'all'").get("all");
+        assertThat(hours.path("tenant").asText()).isEqualTo(acme);
+        assertThat(hours.path("buckets").size()).isPositive();
+        assertThat(hours.path("totals").path("USD").path("requests").asLong()).isEqualTo(acmeTotal.requests());
+        assertThat(hours.path("totals").path("USD").path("prompt_tokens").asLong()).isEqualTo(acmeTotal.prompt());
+        assertThat(new BigDecimal(hours.path("totals").path("USD").path("total_cost").asText()))
+                .isEqualByComparingTo(acmeTotal.cost());
+        JsonNode days = get(service, "/v1/usage?tenant=" + acme + "&granularity=day&from="
+                + now.minus(Duration.ofDays(2)) + "&to=" + now.plusSeconds(1), this::json);
+        assertThat(new BigDecimal(days.path("totals").path("USD").path("total_cost").asText()))
+                .isEqualByComparingTo(acmeTotal.cost());
+        JsonNode month = get(service, "/v1/usage/month-to-date?tenant=" + acme, this::json);
+        assertThat(month.path("month").asText()).isEqualTo(now.toString().substring(0, 7));
+        assertThat(month.path("budget").isNull()).isTrue();
+        assertThat(get(service, "/v1/usage?granularity=hour", this::json).path("error").path("field").asText())
+                .isEqualTo("tenant");
+    }
+
+    /** Per group of {@code usage_records} of {@code tenant}: requests, prompt and completion tokens, total cost. */
+    private Map<String, Sums> sums(String tenant, String groupBy) {
+        return query("SELECT " + groupBy + ", count(*), sum(prompt_tokens), sum(completion_tokens), sum(total_cost) "
+                + "FROM usage_records WHERE tenant_id = ? GROUP BY 1", tenant);
+    }
+
+    private Map<String, Sums> aggregateRows(String tenant, String table, String key) {
+        return query("SELECT " + key + ", sum(requests), sum(prompt_tokens), sum(completion_tokens), sum(total_cost) "
+                + "FROM " + table + " WHERE tenant_id = ? GROUP BY 1", tenant);
+    }
+
+    /** Sums of one group; the cost without trailing zeros, so equal amounts are equal records. */
+    private record Sums(long requests, long prompt, long completion, BigDecimal cost) {
+    }
+
+    private Map<String, Sums> query(String sql, String tenant) {
+        Map<String, Sums> out = new java.util.TreeMap<>();
+        try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, tenant);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getString(1), new Sums(rs.getLong(2), rs.getLong(3), rs.getLong(4),
+                            rs.getBigDecimal(5).stripTrailingZeros()));
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        return out;
+    }
+
+    /** The billing record of {@code u} once it is on {@code llm.billing}, or null. */
+    private BillingRecord billed(UsageEvent u) {
+        List<Received<BillingRecord>> found = kafka.await(catalog.billing(),
+                b -> b.value().getUsage().getRequestId().equals(u.getRequestId()), 1);
+        return found.isEmpty() ? null : found.get(0).value();
+    }
+
     /** A new application id, state dir and sink group, starting at the current end of the topics. */
     private Deployment newDeployment() {
         String id = "it-billing-" + UUID.randomUUID();
-        Deployment d = new Deployment(id, infra.newDirectory("billing-state"), id + "-sink");
+        Deployment d = new Deployment(id, infra.newDirectory("billing-state"), id + "-sink",
+                "it_billing_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12));
         kafka.startGroupAtEnd(d.applicationId(), List.of(catalog.usage().name()));
         kafka.startGroupAtEnd(d.sinkGroup(), List.of(catalog.billing().name()));
         return d;
@@ -237,13 +356,20 @@ class BillingServiceIT {
                     "billing.state-dir", d.stateDir().toString(),
                     "billing.sink.group-id", d.sinkGroup(),
                     "billing.admin.port", "0",
-                    "billing.prices.poll-interval", "500ms")));
+                    "billing.cdc.slot", d.slot(),
+                    "billing.cdc.name", d.applicationId() + "-cdc",
+                    "billing.cdc.heartbeat-interval", "1s")));
+            slots.add(d.slot());
             running.push(service);
             current = d;
             return service;
         } catch (Exception e) {
             throw new IllegalStateException("billing-stream did not start", e);
         }
+    }
+
+    private BillingService current() {
+        return (BillingService) running.peek();
     }
 
     private void send(UsageEvent u) {

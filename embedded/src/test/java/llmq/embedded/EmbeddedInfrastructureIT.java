@@ -75,4 +75,62 @@ class EmbeddedInfrastructureIT {
             assertThat(rs.getString(1)).isEqualTo("Kept");
         }
     }
+
+    @Test
+    void shouldComeBackOnTheSamePortWithItsDataAfterAStop() throws Exception {
+        try (LocalPostgres pg = LocalPostgres.start(dir.resolve("pg-outage"), 0)) {
+            try (Connection c = pg.db().connect(); Statement st = c.createStatement()) {
+                st.execute("INSERT INTO tenants (id, name) VALUES ('survivor', 'Survivor')");
+            }
+
+            pg.stop();
+
+            assertThat(pg.running()).isFalse();
+            assertThatThrownBy(() -> pg.db().connect().close()).isInstanceOf(java.sql.SQLException.class);
+
+            pg.start();
+
+            assertThat(pg.running()).isTrue();
+            try (Connection c = pg.db().connect(); Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT name FROM tenants WHERE id = 'survivor'")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).isEqualTo("Survivor");
+            }
+        }
+    }
+
+    @Test
+    void shouldCreateALeastPrivilegeReplicationRoleAndThePublicationOfTheConfigTables() throws Exception {
+        try (LocalPostgres pg = LocalPostgres.start(dir.resolve("pg-cdc"), 0);
+             Connection c = pg.superuser(); Statement st = c.createStatement()) {
+            try (ResultSet rs = st.executeQuery("SELECT rolcanlogin, rolreplication, rolsuper, rolcreaterole, rolcreatedb "
+                    + "FROM pg_roles WHERE rolname = '" + LocalPostgres.CDC_ROLE + "'")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getBoolean(1)).as("login").isTrue();
+                assertThat(rs.getBoolean(2)).as("replication").isTrue();
+                assertThat(rs.getBoolean(3)).as("superuser").isFalse();
+                assertThat(rs.getBoolean(4)).as("createrole").isFalse();
+                assertThat(rs.getBoolean(5)).as("createdb").isFalse();
+            }
+            try (ResultSet rs = st.executeQuery("SELECT has_table_privilege('" + LocalPostgres.CDC_ROLE
+                    + "', 'model_prices', 'SELECT'), has_table_privilege('" + LocalPostgres.CDC_ROLE
+                    + "', 'model_prices', 'UPDATE'), has_table_privilege('" + LocalPostgres.CDC_ROLE
+                    + "', 'usage_records', 'SELECT')")) {
+                rs.next();
+                assertThat(rs.getBoolean(1)).as("reads the captured tables").isTrue();
+                assertThat(rs.getBoolean(2)).as("writes nothing").isFalse();
+                assertThat(rs.getBoolean(3)).as("reads nothing else").isFalse();
+            }
+            List<String> published = new java.util.ArrayList<>();
+            try (ResultSet rs = st.executeQuery(
+                    "SELECT tablename FROM pg_publication_tables WHERE pubname = 'llmq_config' ORDER BY tablename")) {
+                while (rs.next()) {
+                    published.add(rs.getString(1));
+                }
+            }
+            assertThat(published).containsExactlyInAnyOrderElementsOf(LocalPostgres.CDC_TABLES);
+            // a second start on the same data is a no-op for the role
+            pg.ensureReplicationRole(LocalPostgres.CDC_ROLE, null);
+        }
+    }
 }

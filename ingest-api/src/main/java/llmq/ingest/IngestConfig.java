@@ -18,14 +18,15 @@ import llmq.topics.streams.StreamsSettings;
  *       acknowledgement before the client gets 503 with {@code Retry-After}.</li>
  *   <li>{@code ingest.max-body} ({@code 1048576}): largest request body in bytes (413 above).</li>
  *   <li>{@code ingest.max-messages} ({@code 1000}), {@code ingest.max-metadata} ({@code 50}).</li>
- *   <li>{@code ingest.tenants.refresh-interval} ({@code 5s}): how often tenants and key hashes are reloaded.</li>
+ *   <li>Tenants, API key hashes and budgets come from {@code llm.config.tenants}, {@code llm.config.api-keys}
+ *       and {@code llm.budgets} (streamed by billing-stream), so ingest needs no database.</li>
  *   <li>{@code ingest.status.application-id} ({@code llmq-ingest-status}), {@code ingest.status.state-dir}
  *       ({@code ./llmq-data/ingest-status}): the Streams app folding events and results into the status store.</li>
  *   <li>{@code ingest.streams.*}: raw Kafka Streams overrides of the status app.</li>
  * </ul>
  */
 public record IngestConfig(String host, int port, String publicUrl, Duration kafkaTimeout, int maxBody, int maxMessages,
-                           int maxMetadata, Duration tenantsRefresh, String statusApplicationId, Path statusStateDir,
+                           int maxMetadata, String statusApplicationId, Path statusStateDir,
                            Map<String, String> streamsOverrides) {
 
     public IngestConfig {
@@ -47,7 +48,6 @@ public record IngestConfig(String host, int port, String publicUrl, Duration kaf
                 s.integer("ingest.max-body", 1_048_576),
                 s.integer("ingest.max-messages", 1000),
                 s.integer("ingest.max-metadata", 50),
-                s.duration("ingest.tenants.refresh-interval", Duration.ofSeconds(5)),
                 s.string("ingest.status.application-id", "llmq-ingest-status"),
                 Path.of(s.string("ingest.status.state-dir", "llmq-data/ingest-status")),
                 StreamsSettings.overrides(s, "ingest"));

@@ -9,12 +9,12 @@ import jakarta.inject.Singleton;
 import java.nio.file.Files;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import llmq.avro.Priority;
 import llmq.common.config.Settings;
-import llmq.common.db.DbConfig;
 import llmq.common.kafka.KafkaConfig;
 import llmq.ingest.status.RecentlyAccepted;
 import llmq.ingest.status.StatusTopology;
@@ -22,15 +22,21 @@ import llmq.ingest.status.StatusView;
 import llmq.ingest.submit.SubmitParser;
 import llmq.ingest.submit.Submitter;
 import llmq.ingest.tenants.Authenticator;
-import llmq.ingest.tenants.JdbcTenantDirectory;
+import llmq.ingest.budgets.TenantBudgets;
+import llmq.ingest.tenants.CompactedTopicsReader;
+import llmq.ingest.tenants.KafkaTenantDirectory;
 import llmq.schemas.registry.HttpSchemaRegistryClient;
 import llmq.topics.catalog.TopicCatalog;
 import llmq.topics.catalog.TopicSerdes;
 import llmq.topics.streams.StreamsApp;
 import llmq.topics.streams.StreamsSettings;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.StreamsConfig;
 
@@ -97,9 +103,9 @@ final class IngestFactory {
 
     @Context
     Submitter submitter(KafkaProducer<String, byte[]> producer, TopicCatalog catalog, TopicSerdes serdes,
-                        RecentlyAccepted recent, PrometheusMeterRegistry metrics) {
+                        RecentlyAccepted recent, PrometheusMeterRegistry metrics, TenantBudgets budgets) {
         warmUp(producer, catalog);
-        return new Submitter(producer, catalog, serdes, recent, metrics);
+        return new Submitter(producer, catalog, serdes, recent, metrics, budgets);
     }
 
     @Singleton
@@ -107,14 +113,46 @@ final class IngestFactory {
         return new SubmitParser(config.maxMessages(), config.maxMetadata());
     }
 
-    @Context
-    @Bean(preDestroy = "close")
-    JdbcTenantDirectory tenants(Settings settings, IngestConfig config) {
-        return new JdbcTenantDirectory(DbConfig.from(settings)).start(config.tenantsRefresh());
+    @Singleton
+    KafkaTenantDirectory tenants() {
+        return new KafkaTenantDirectory(Clock.systemUTC());
     }
 
     @Singleton
-    Authenticator authenticator(JdbcTenantDirectory tenants) {
+    TenantBudgets budgets(PrometheusMeterRegistry metrics) {
+        return new TenantBudgets(Clock.systemUTC(), metrics);
+    }
+
+    /**
+     * Follows {@code llm.config.tenants}, {@code llm.config.api-keys} and {@code llm.budgets} into the
+     * tenant directory and the budgets, from the beginning of the compacted topics, on every instance.
+     */
+    @Context
+    @Bean(preDestroy = "close")
+    CompactedTopicsReader configReader(KafkaConfig kafka, TopicCatalog catalog, TopicSerdes serdes,
+                                       KafkaTenantDirectory tenants, TenantBudgets budgets) {
+        Map<String, Object> c = new HashMap<>(kafka.common("llmq-ingest-config"));
+        // budgets are written in billing's transactions: never show an aborted one
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
+        String tenantsTopic = catalog.configTenants().name();
+        String keysTopic = catalog.configApiKeys().name();
+        String budgetsTopic = catalog.budgets().name();
+        CompactedTopicsReader reader = new CompactedTopicsReader("llmq-ingest-config-reader", consumer, Map.of(
+                tenantsTopic, (topic, key, value) -> tenants.onTenant(key,
+                        serdes.value(catalog.configTenants()).deserialize(topic, value)),
+                keysTopic, (topic, key, value) -> tenants.onApiKey(key,
+                        serdes.value(catalog.configApiKeys()).deserialize(topic, value)),
+                budgetsTopic, (topic, key, value) -> budgets.onBudget(key,
+                        serdes.value(catalog.budgets()).deserialize(topic, value))));
+        tenants.readyWhen(reader::ready);
+        return reader.start();
+    }
+
+    @Singleton
+    Authenticator authenticator(KafkaTenantDirectory tenants) {
         return new Authenticator(tenants);
     }
 

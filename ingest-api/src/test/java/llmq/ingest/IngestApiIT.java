@@ -7,20 +7,23 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.time.Instant;
+import llmq.avro.ApiKey;
 import llmq.avro.EventType;
+import llmq.avro.Priority;
+import llmq.avro.TenantBudget;
 import llmq.avro.LlmRequest;
 import llmq.avro.RequestEvent;
 import llmq.common.auth.ApiKeys;
 import llmq.common.json.Json;
 import llmq.testsupport.Infra;
 import llmq.testsupport.IntegrationTest;
+import llmq.testsupport.KafkaIo;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -33,7 +36,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The native API over HTTP against the real broker, registry and PostgreSQL. */
+/**
+ * The native API over HTTP against the real broker and registry. Tenants, keys and budgets reach
+ * ingest as billing publishes them (change data capture of PostgreSQL, month-to-date spend), so
+ * the tests publish them to those topics.
+ */
 @IntegrationTest
 class IngestApiIT {
 
@@ -46,7 +53,6 @@ class IngestApiIT {
     @BeforeAll
     static void start(Infra shared) throws Exception {
         infra = shared;
-        infra.postgres();
         String acme = "acme-" + UUID.randomUUID().toString().substring(0, 6);
         String globex = "globex-" + UUID.randomUUID().toString().substring(0, 6);
         acmeKey = tenant(acme, "high");
@@ -64,25 +70,93 @@ class IngestApiIT {
         }
     }
 
-    private static String tenant(String id, String maxPriority) throws Exception {
+    /**
+     * A tenant and a key for it, published as billing's change data capture publishes the rows of
+     * {@code tenants} and {@code api_keys} (ingest reads only the topics).
+     */
+    private static String tenant(String id, String maxPriority) {
         ApiKeys.Generated key = ApiKeys.generate();
-        try (Connection c = infra.postgres().db().connect()) {
-            try (PreparedStatement t = c.prepareStatement(
-                    "INSERT INTO tenants (id, name, default_priority, max_priority) VALUES (?, ?, 'normal', ?)")) {
-                t.setString(1, id);
-                t.setString(2, id);
-                t.setString(3, maxPriority);
-                t.executeUpdate();
-            }
-            try (PreparedStatement k = c.prepareStatement("INSERT INTO api_keys (id, tenant_id, key_hash) VALUES (?, ?, ?)")) {
-                k.setString(1, key.id());
-                k.setString(2, id);
-                k.setString(3, ApiKeys.hash(key.key()));
-                k.executeUpdate();
-            }
+        try (KafkaIo io = new KafkaIo(infra)) {
+            io.send(infra.catalog().configTenants(), id, llmq.avro.Tenant.newBuilder().setId(id).setName(id)
+                    .setDefaultPriority(Priority.NORMAL).setMaxPriority(Priority.valueOf(maxPriority.toUpperCase()))
+                    .setUpdatedAt(Instant.now()).build());
+            io.send(infra.catalog().configApiKeys(), key.id(), apiKey(key.id(), id, ApiKeys.hash(key.key()), null));
         }
+        keyIds.put(key.key(), key.id());
+        tenantOfKey.put(key.key(), id);
         return key.key();
     }
+
+    private static ApiKey apiKey(String id, String tenant, String hash, Instant revokedAt) {
+        return ApiKey.newBuilder().setId(id).setTenantId(tenant).setKeyHash(hash).setCreatedAt(Instant.now())
+                .setRevokedAt(revokedAt).build();
+    }
+
+    private static final Map<String, String> keyIds = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final Map<String, String> tenantOfKey = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Posts {@code body} until the status is {@code status} (bounded); returns the last response. */
+    private HttpResponse<String> postUntil(String key, String body, int status) throws Exception {
+        HttpResponse<String> r = post(key, body);
+        long deadline = System.nanoTime() + KafkaIo.TIMEOUT.toNanos();
+        while (r.statusCode() != status && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            r = post(key, body);
+        }
+        return r;
+    }
+
+    @Test
+    void shouldRefuseAKeyRevokedAfterStartWhileTheTenantsOtherKeysWork() throws Exception {
+        String revoked = tenant("revoking-" + UUID.randomUUID().toString().substring(0, 6), "high");
+        String tenant = tenantOfKey.get(revoked);
+        ApiKeys.Generated other = ApiKeys.generate();
+        try (KafkaIo io = new KafkaIo(infra)) {
+            io.send(infra.catalog().configApiKeys(), other.id(), apiKey(other.id(), tenant, ApiKeys.hash(other.key()), null));
+            assertThat(postUntil(other.key(), VALID, 202).statusCode()).isEqualTo(202);
+            assertThat(post(revoked, VALID).statusCode()).isEqualTo(202);
+
+            io.send(infra.catalog().configApiKeys(), keyIds.get(revoked),
+                    apiKey(keyIds.get(revoked), tenant, ApiKeys.hash(revoked), Instant.now()));
+        }
+
+        HttpResponse<String> refused = postUntil(revoked, VALID, 401);
+        assertThat(refused.statusCode()).isEqualTo(401);
+        assertThat(json(refused).path("error").path("message").asText()).contains("revoked");
+        assertThat(post(other.key(), VALID).statusCode()).as("the tenant's other key").isEqualTo(202);
+    }
+
+    @Test
+    void shouldAnswer402WhileTheTenantsMonthlyBudgetIsExhaustedAndAdmitAgainWhenRaised() throws Exception {
+        String key = tenant("spender-" + UUID.randomUUID().toString().substring(0, 6), "high");
+        String tenant = tenantOfKey.get(key);
+        String month = java.time.YearMonth.now(java.time.ZoneOffset.UTC).toString();
+        assertThat(post(key, VALID).statusCode()).isEqualTo(202);
+        try (KafkaIo io = new KafkaIo(infra)) {
+            io.send(infra.catalog().budgets(), tenant, budget(tenant, month, "10.004", "10", true));
+
+            HttpResponse<String> refused = postUntil(key, VALID, 402);
+            assertThat(refused.statusCode()).isEqualTo(402);
+            JsonNode error = json(refused).path("error");
+            assertThat(error.path("type").asText()).isEqualTo("budget_exceeded");
+            assertThat(error.path("message").asText()).contains("10.00 USD spent of 10.00 USD").contains(month);
+            // the budget of an earlier month refuses nothing
+            io.send(infra.catalog().budgets(), tenant, budget(tenant, "2000-01", "99", "1", true));
+            assertThat(postUntil(key, VALID, 202).statusCode()).isEqualTo(202);
+
+            io.send(infra.catalog().budgets(), tenant, budget(tenant, month, "10.004", "10", true));
+            assertThat(postUntil(key, VALID, 402).statusCode()).isEqualTo(402);
+            io.send(infra.catalog().budgets(), tenant, budget(tenant, month, "10.004", "50", false));
+        }
+        assertThat(postUntil(key, VALID, 202).statusCode()).as("budget raised").isEqualTo(202);
+    }
+
+    private static TenantBudget budget(String tenant, String month, String spent, String budget, boolean over) {
+        return TenantBudget.newBuilder().setTenantId(tenant).setMonth(month).setCurrency("USD")
+                .setSpent(new java.math.BigDecimal(spent).setScale(12)).setBudget(new java.math.BigDecimal(budget).setScale(6))
+                .setOverBudget(over).setUpdatedAt(Instant.now()).build();
+    }
+
 
     private HttpResponse<String> post(String key, String body) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(api.url() + "/v1/requests"))

@@ -38,6 +38,22 @@ public final class UsageRecordWriter {
 
     /** Writes {@code records} in one transaction; returns the number of rows inserted. */
     public static int write(Connection c, Collection<BillingRecord> records) throws SQLException {
+        boolean auto = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try {
+            int inserted = insert(c, records);
+            c.commit();
+            return inserted;
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(auto);
+        }
+    }
+
+    /** Inserts {@code records} in the caller's transaction; returns the number of rows inserted. */
+    public static int insert(Connection c, Collection<BillingRecord> records) throws SQLException {
         Map<String, BillingRecord> unique = new LinkedHashMap<>();
         records.forEach(r -> unique.putIfAbsent(r.getUsage().getRequestId(), r));
         if (unique.isEmpty()) {
@@ -82,8 +98,6 @@ public final class UsageRecordWriter {
             usedAt[i] = u.getAt().toEpochMilli();
             i++;
         }
-        boolean auto = c.getAutoCommit();
-        c.setAutoCommit(false);
         try (PreparedStatement ps = c.prepareStatement(INSERT)) {
             int p = 1;
             ps.setArray(p++, c.createArrayOf("text", requestId));
@@ -102,14 +116,7 @@ public final class UsageRecordWriter {
             ps.setArray(p++, c.createArrayOf("int8", latency));
             ps.setArray(p++, c.createArrayOf("int4", attempt));
             ps.setArray(p, c.createArrayOf("int8", usedAt));
-            int inserted = ps.executeUpdate();
-            c.commit();
-            return inserted;
-        } catch (SQLException | RuntimeException e) {
-            c.rollback();
-            throw e;
-        } finally {
-            c.setAutoCommit(auto);
+            return ps.executeUpdate();
         }
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import llmq.avro.BillingRecord;
+import llmq.billing.internal.avro.UsageAggregate;
 import llmq.common.db.DbConfig;
 import llmq.schemas.registry.InMemorySchemaRegistryClient;
 import llmq.schemas.serde.AvroSerde;
@@ -19,8 +20,9 @@ import org.junit.jupiter.api.Test;
 class BillingSinkTest {
 
     private final MockConsumer<String, byte[]> consumer = new MockConsumer<>("earliest");
-    private final BillingSink sink = new BillingSink(consumer, "llm.billing",
-            new AvroSerde<>(new InMemorySchemaRegistryClient(), BillingRecord.class),
+    private final InMemorySchemaRegistryClient registry = new InMemorySchemaRegistryClient();
+    private final BillingSink sink = new BillingSink(consumer, "llm.billing", "llmq.billing.usage-aggregates",
+            new AvroSerde<>(registry, BillingRecord.class), new AvroSerde<>(registry, UsageAggregate.class),
             new DbConfig("jdbc:postgresql://127.0.0.1:1/unused", "llmq", ""), new SimpleMeterRegistry());
 
     @Test

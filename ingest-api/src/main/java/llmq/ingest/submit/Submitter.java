@@ -14,6 +14,7 @@ import llmq.avro.LlmRequest;
 import llmq.avro.Priority;
 import llmq.avro.RequestEvent;
 import llmq.avro.RequestParams;
+import llmq.ingest.budgets.BudgetGuard;
 import llmq.ingest.status.RecentlyAccepted;
 import llmq.ingest.tenants.Tenant;
 import llmq.topics.catalog.TopicCatalog;
@@ -25,7 +26,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Admits a validated request: picks its level (asked for, else the tenant's default; never
- * above the tenant's maximum), writes it to {@code llm.requests.<level>} keyed by its dedup key,
+ * above the tenant's maximum), refuses it with 402 if the tenant's monthly budget is exhausted, writes it to {@code llm.requests.<level>} keyed by its dedup key,
  * and completes only once Kafka has acknowledged the write ({@code acks=all}, idempotent
  * producer). Then an {@code ACCEPTED} event follows on {@code llm.events}. If Kafka does not
  * acknowledge within the producer's delivery timeout the future fails with a 503
@@ -40,6 +41,7 @@ public final class Submitter {
     private final TopicSerdes serdes;
     private final RecentlyAccepted recent;
     private final MeterRegistry metrics;
+    private final BudgetGuard budgets;
     private final Counter unavailable;
     private final java.util.concurrent.Executor events = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "llmq-ingest-accepted-events");
@@ -49,6 +51,13 @@ public final class Submitter {
 
     public Submitter(Producer<String, byte[]> producer, TopicCatalog catalog, TopicSerdes serdes,
                      RecentlyAccepted recent, MeterRegistry metrics) {
+        this(producer, catalog, serdes, recent, metrics, BudgetGuard.NONE);
+    }
+
+    /** As above, refusing tenants whose monthly budget is exhausted (402) before anything is written. */
+    public Submitter(Producer<String, byte[]> producer, TopicCatalog catalog, TopicSerdes serdes,
+                     RecentlyAccepted recent, MeterRegistry metrics, BudgetGuard budgets) {
+        this.budgets = budgets;
         this.producer = producer;
         this.catalog = catalog;
         this.serdes = serdes;
@@ -73,6 +82,7 @@ public final class Submitter {
 
     public CompletableFuture<Accepted> submit(Tenant tenant, SubmitRequest req, String source) {
         Priority level = level(tenant, req.priority());
+        budgets.admit(tenant.id());
         Instant now = Instant.now();
         LlmRequest r = toAvro(UUID.randomUUID().toString(), tenant.id(), level, req, source, now);
         String dedupKey = r.getIdempotencyKey() == null ? r.getId() : r.getTenantId() + ":" + r.getIdempotencyKey();

@@ -74,4 +74,15 @@ class SubmitterTest {
                 });
         assertThat(producer.history()).isEmpty();
     }
+
+    @Test
+    void shouldRefuseATenantOverBudgetWith402AndWriteNothing() {
+        Submitter guarded = new Submitter(producer, catalog, serdes, recent, new SimpleMeterRegistry(), tenantId -> {
+            throw new ApiException(402, "budget_exceeded", null, "monthly budget of " + tenantId + " exhausted");
+        });
+
+        assertThatThrownBy(() -> guarded.submit(tenant, request(Priority.HIGH, null), "http"))
+                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(402));
+        assertThat(producer.history()).isEmpty();
+    }
 }

@@ -1,0 +1,2 @@
+/** Billing's Prometheus metrics. */
+package llmq.billing.metrics;

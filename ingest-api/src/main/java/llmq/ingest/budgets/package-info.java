@@ -1,0 +1,2 @@
+/** Admission by monthly budget, from the budgets billing publishes. */
+package llmq.ingest.budgets;
