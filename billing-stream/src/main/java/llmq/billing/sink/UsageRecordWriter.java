@@ -23,14 +23,16 @@ public final class UsageRecordWriter {
 
     private static final String INSERT = "INSERT INTO usage_records (request_id, tenant_id, model, endpoint, "
             + "prompt_tokens, completion_tokens, cached_prompt_tokens, estimated, currency, input_cost, output_cost, "
-            + "total_cost, unpriced, latency_ms, attempt, used_at) "
+            + "total_cost, unpriced, latency_ms, attempt, used_at, billed_at) "
             + "SELECT request_id, tenant_id, model, endpoint, prompt_tokens, completion_tokens, cached_prompt_tokens, "
             + "estimated, currency, input_cost::numeric, output_cost::numeric, total_cost::numeric, unpriced, "
-            + "latency_ms, attempt, timestamptz 'epoch' + used_at_ms * interval '1 millisecond' "
+            + "latency_ms, attempt, timestamptz 'epoch' + used_at_ms * interval '1 millisecond', "
+            + "timestamptz 'epoch' + billed_at_ms * interval '1 millisecond' "
             + "FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::int4[], ?::int4[], ?::int4[], ?::bool[], "
-            + "?::text[], ?::text[], ?::text[], ?::text[], ?::bool[], ?::int8[], ?::int4[], ?::int8[]) "
+            + "?::text[], ?::text[], ?::text[], ?::text[], ?::bool[], ?::int8[], ?::int4[], ?::int8[], ?::int8[]) "
             + "AS u(request_id, tenant_id, model, endpoint, prompt_tokens, completion_tokens, cached_prompt_tokens, "
-            + "estimated, currency, input_cost, output_cost, total_cost, unpriced, latency_ms, attempt, used_at_ms) "
+            + "estimated, currency, input_cost, output_cost, total_cost, unpriced, latency_ms, attempt, used_at_ms, "
+            + "billed_at_ms) "
             + "ON CONFLICT (request_id) DO NOTHING";
 
     private UsageRecordWriter() {
@@ -76,6 +78,9 @@ public final class UsageRecordWriter {
         Long[] latency = new Long[n];
         Integer[] attempt = new Integer[n];
         Long[] usedAt = new Long[n];
+        // billed_at is the record's own pricing time, not the write time: a row is a pure function of
+        // its record, so rebuilding the table by replaying llm.billing gives identical rows
+        Long[] billedAt = new Long[n];
         int i = 0;
         for (BillingRecord r : unique.values()) {
             UsageEvent u = r.getUsage();
@@ -96,6 +101,7 @@ public final class UsageRecordWriter {
             latency[i] = u.getLatencyMs();
             attempt[i] = u.getAttempt();
             usedAt[i] = u.getAt().toEpochMilli();
+            billedAt[i] = r.getBilledAt().toEpochMilli();
             i++;
         }
         try (PreparedStatement ps = c.prepareStatement(INSERT)) {
@@ -115,7 +121,8 @@ public final class UsageRecordWriter {
             ps.setArray(p++, c.createArrayOf("bool", unpriced));
             ps.setArray(p++, c.createArrayOf("int8", latency));
             ps.setArray(p++, c.createArrayOf("int4", attempt));
-            ps.setArray(p, c.createArrayOf("int8", usedAt));
+            ps.setArray(p++, c.createArrayOf("int8", usedAt));
+            ps.setArray(p, c.createArrayOf("int8", billedAt));
             return ps.executeUpdate();
         }
     }
