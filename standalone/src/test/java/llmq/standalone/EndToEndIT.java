@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import llmq.common.config.Settings;
+import llmq.testsupport.ApiClient;
 import llmq.modelsim.tokens.TokenModel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.UUID;
 import llmq.avro.LlmResult;
 import llmq.common.config.Settings;
+import llmq.testsupport.ApiClient;
 import llmq.schemas.registry.HttpSchemaRegistryClient;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
