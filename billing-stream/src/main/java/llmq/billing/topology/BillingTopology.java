@@ -12,6 +12,7 @@ import llmq.billing.internal.avro.UsageAggregate;
 import llmq.billing.internal.avro.UsageTotals;
 import llmq.topics.catalog.TopicCatalog;
 import llmq.topics.catalog.TopicSerdes;
+import llmq.topics.streams.GlobalTableUpdater;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.AutoOffsetReset;
 import org.apache.kafka.streams.Topology;
@@ -87,7 +88,7 @@ public final class BillingTopology {
                 .withLoggingDisabled();
         t.addGlobalStore(tenants, "tenants-source", serdes.key().deserializer(),
                 serdes.value(Tenant.class).deserializer(), catalog.configTenants().name(), "tenants-table",
-                () -> new TableUpdater<Tenant>(TENANTS_STORE));
+                () -> new GlobalTableUpdater<Tenant>(TENANTS_STORE));
 
         t.addSource(AutoOffsetReset.earliest(), USAGE_SOURCE, new UsageTimestampExtractor(), serdes.key().deserializer(),
                 serdes.value(UsageEvent.class).deserializer(), catalog.usage().name());

@@ -16,7 +16,7 @@ import llmq.avro.Tenant;
 import llmq.avro.router.RouterEntry;
 import llmq.router.RouterConfig;
 import llmq.router.classify.ClassifyProcessor;
-import llmq.router.classify.TenantTableUpdater;
+import llmq.topics.streams.GlobalTableUpdater;
 import llmq.router.dedup.DedupProcessor;
 import llmq.router.internal.avro.DedupEntry;
 import llmq.router.schedule.CostEstimator;
@@ -76,7 +76,7 @@ public final class RouterTopology {
                         Serdes.String(), serdes.value(Tenant.class)).withLoggingDisabled(),
                 catalog.configTenants().name(),
                 Consumed.with(Serdes.String(), serdes.value(Tenant.class)).withName("tenants-source"),
-                () -> new TenantTableUpdater(TENANTS_STORE));
+                () -> new GlobalTableUpdater<Tenant>(TENANTS_STORE));
 
         // 1. classify the public topic
         KStream<String, Routed> classified = b

@@ -1,18 +1,20 @@
-package llmq.router.classify;
+package llmq.topics.streams;
 
-import llmq.avro.Tenant;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 
-/** Keeps the global tenant store equal to {@code llm.config.tenants}: upsert, or delete on a tombstone. */
-public final class TenantTableUpdater implements Processor<String, Tenant, Void, Void> {
+/**
+ * Keeps a global store equal to a compacted topic (the {@code llm.config.*} tables): upsert on a
+ * value, delete on a tombstone.
+ */
+public final class GlobalTableUpdater<V> implements Processor<String, V, Void, Void> {
 
     private final String storeName;
-    private KeyValueStore<String, Tenant> store;
+    private KeyValueStore<String, V> store;
 
-    public TenantTableUpdater(String storeName) {
+    public GlobalTableUpdater(String storeName) {
         this.storeName = storeName;
     }
 
@@ -22,7 +24,7 @@ public final class TenantTableUpdater implements Processor<String, Tenant, Void,
     }
 
     @Override
-    public void process(Record<String, Tenant> record) {
+    public void process(Record<String, V> record) {
         if (record.key() == null) {
             return;
         }
