@@ -6,29 +6,51 @@ import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.annotation.Context;
 import io.micronaut.context.annotation.Factory;
 import jakarta.inject.Singleton;
-import java.nio.file.Files;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import llmq.avro.Priority;
 import llmq.common.config.Settings;
+import llmq.common.db.DbConfig;
 import llmq.common.kafka.KafkaConfig;
+import llmq.ingest.admin.AdminRequests;
+import llmq.ingest.admin.AdminStore;
+import llmq.ingest.admin.TierPresets;
+import llmq.ingest.batches.BatchParser;
+import llmq.ingest.batches.BatchSubmitter;
+import llmq.ingest.batches.Batches;
+import llmq.ingest.budgets.TenantBudgets;
+import llmq.ingest.callbacks.CallbackDispatcher;
+import llmq.ingest.callbacks.CallbackSigner;
+import llmq.ingest.cluster.Peers;
+import llmq.ingest.limits.RateLimiter;
+import llmq.ingest.models.KnownModels;
+import llmq.ingest.openai.ChatRequestParser;
+import llmq.ingest.results.ResultWaiters;
+import llmq.ingest.results.ResultsFollower;
+import llmq.ingest.router.RouterClient;
+import llmq.ingest.status.Cancellations;
+import llmq.ingest.status.QueueStats;
 import llmq.ingest.status.RecentlyAccepted;
+import llmq.ingest.status.StatusService;
 import llmq.ingest.status.StatusTopology;
-import llmq.ingest.status.StatusView;
+import llmq.ingest.submit.Intake;
 import llmq.ingest.submit.SubmitParser;
 import llmq.ingest.submit.Submitter;
 import llmq.ingest.tenants.Authenticator;
-import llmq.ingest.budgets.TenantBudgets;
 import llmq.ingest.tenants.CompactedTopicsReader;
 import llmq.ingest.tenants.KafkaTenantDirectory;
 import llmq.schemas.registry.HttpSchemaRegistryClient;
 import llmq.topics.catalog.TopicCatalog;
 import llmq.topics.catalog.TopicSerdes;
-import llmq.topics.streams.StreamsApp;
 import llmq.topics.streams.StreamsSettings;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -39,6 +61,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.state.HostInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Builds ingest-api's plain components from the layered {@link Settings} (registered as a
@@ -46,6 +71,8 @@ import org.apache.kafka.streams.StreamsConfig;
  */
 @Factory
 final class IngestFactory {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IngestFactory.class);
 
     @Singleton
     IngestConfig config(Settings settings) {
@@ -72,8 +99,7 @@ final class IngestFactory {
     KafkaProducer<String, byte[]> producer(KafkaConfig kafka, IngestConfig config, PrometheusMeterRegistry metrics) {
         Map<String, Object> p = new HashMap<>(kafka.producer("llmq-ingest-api"));
         long timeout = config.kafkaTimeout().toMillis();
-        // the send future fails on its own within the timeout, so a client never gets a 503 for a
-        // request that is then written anyway
+        // the send future fails on its own within the timeout, so a client never waits longer for its 503
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) timeout);
         p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(50, timeout - 10));
         p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
@@ -92,7 +118,7 @@ final class IngestFactory {
             producer.partitionsFor(catalog.events().name());
         } catch (RuntimeException e) {
             // Kafka not reachable yet: the first requests fetch metadata themselves
-            org.slf4j.LoggerFactory.getLogger(IngestFactory.class).warn("cannot prefetch topic metadata: {}", e.toString());
+            LOG.warn("cannot prefetch topic metadata: {}", e.toString());
         }
     }
 
@@ -101,7 +127,7 @@ final class IngestFactory {
         return new RecentlyAccepted(Duration.ofMinutes(2), 100_000);
     }
 
-    @Context
+    @Singleton
     Submitter submitter(KafkaProducer<String, byte[]> producer, TopicCatalog catalog, TopicSerdes serdes,
                         RecentlyAccepted recent, PrometheusMeterRegistry metrics, TenantBudgets budgets) {
         warmUp(producer, catalog);
@@ -110,7 +136,22 @@ final class IngestFactory {
 
     @Singleton
     SubmitParser parser(IngestConfig config) {
-        return new SubmitParser(config.maxMessages(), config.maxMetadata());
+        return new SubmitParser(config.maxMessages(), config.maxMetadata(), config.maxMessageChars());
+    }
+
+    @Singleton
+    ChatRequestParser chatParser(SubmitParser parser) {
+        return new ChatRequestParser(parser);
+    }
+
+    @Singleton
+    KnownModels models(IngestConfig config) {
+        return new KnownModels(config.models());
+    }
+
+    @Singleton
+    RateLimiter limiter(IngestConfig config) {
+        return new RateLimiter(config.limits().burst());
     }
 
     @Singleton
@@ -124,13 +165,14 @@ final class IngestFactory {
     }
 
     /**
-     * Follows {@code llm.config.tenants}, {@code llm.config.api-keys} and {@code llm.budgets} into the
-     * tenant directory and the budgets, from the beginning of the compacted topics, on every instance.
+     * Follows {@code llm.config.tenants}, {@code llm.config.api-keys}, {@code llm.config.prices} and
+     * {@code llm.budgets} into the tenant directory, the known models and the budgets, from the beginning
+     * of the compacted topics, on every instance.
      */
     @Context
     @Bean(preDestroy = "close")
     CompactedTopicsReader configReader(KafkaConfig kafka, TopicCatalog catalog, TopicSerdes serdes,
-                                       KafkaTenantDirectory tenants, TenantBudgets budgets) {
+                                       KafkaTenantDirectory tenants, TenantBudgets budgets, KnownModels models) {
         Map<String, Object> c = new HashMap<>(kafka.common("llmq-ingest-config"));
         // budgets are written in billing's transactions: never show an aborted one
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -139,12 +181,15 @@ final class IngestFactory {
         KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
         String tenantsTopic = catalog.configTenants().name();
         String keysTopic = catalog.configApiKeys().name();
+        String pricesTopic = catalog.configPrices().name();
         String budgetsTopic = catalog.budgets().name();
         CompactedTopicsReader reader = new CompactedTopicsReader("llmq-ingest-config-reader", consumer, Map.of(
                 tenantsTopic, (topic, key, value) -> tenants.onTenant(key,
                         serdes.value(catalog.configTenants()).deserialize(topic, value)),
                 keysTopic, (topic, key, value) -> tenants.onApiKey(key,
                         serdes.value(catalog.configApiKeys()).deserialize(topic, value)),
+                pricesTopic, (topic, key, value) -> models.onPrice(key,
+                        serdes.value(catalog.configPrices()).deserialize(topic, value)),
                 budgetsTopic, (topic, key, value) -> budgets.onBudget(key,
                         serdes.value(catalog.budgets()).deserialize(topic, value))));
         tenants.readyWhen(reader::ready);
@@ -156,10 +201,26 @@ final class IngestFactory {
         return new Authenticator(tenants);
     }
 
-    @Context
+    @Singleton
+    QueueStats queueStats(IngestConfig config) {
+        return new QueueStats(config.queuesWindow(), System::currentTimeMillis);
+    }
+
+    @Singleton
+    Peers peers() {
+        return new Peers(Duration.ofSeconds(5));
+    }
+
+    @Singleton
+    RouterClient router(IngestConfig config) {
+        return new RouterClient(config.routerAdminUrl(), Duration.ofSeconds(1));
+    }
+
+    /** The status view; its Streams app starts once the HTTP server is bound (see {@link IngestApi#start}). */
+    @Singleton
     @Bean(preDestroy = "close")
-    StatusView status(IngestConfig config, KafkaConfig kafka, TopicCatalog catalog, TopicSerdes serdes,
-                      PrometheusMeterRegistry metrics) {
+    StatusService status(IngestConfig config, KafkaConfig kafka, TopicCatalog catalog, TopicSerdes serdes,
+                         PrometheusMeterRegistry metrics, Peers peers, QueueStats stats) {
         try {
             Files.createDirectories(config.statusStateDir());
         } catch (IOException e) {
@@ -168,10 +229,118 @@ final class IngestFactory {
         Map<String, Object> props = StreamsSettings.build(kafka, config.statusApplicationId(), config.statusStateDir(),
                 Duration.ofMillis(100), 1, "ingest-status", Map.of());
         // a status view tolerates replays (the fold is monotonic), so it runs at-least-once and
-        // shows changes as soon as they are processed
+        // shows changes as soon as they are processed; it still reads only committed data (batches
+        // and the router's events are written in transactions)
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
+        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.ISOLATION_LEVEL_CONFIG), "read_committed");
         StatusTopology.optimizations().forEach((k, v) -> props.put((String) k, v));
         props.putAll(config.streamsOverrides());
-        return new StatusView(StreamsApp.start("ingest-status", StatusTopology.build(catalog, serdes), props, metrics));
+        return new StatusService(() -> StatusTopology.build(catalog, serdes, config.idempotencyWindow(), stats), props,
+                metrics, peers, serdes, catalog, stats, config.idempotencyWindow());
+    }
+
+    @Singleton
+    Intake intake(Submitter submitter, KnownModels models, TenantBudgets budgets, RateLimiter limiter,
+                  RecentlyAccepted recent, StatusService status, IngestConfig config) {
+        return new Intake(submitter, models, budgets, limiter, recent, status::idempotency, config.callbacks().enabled(),
+                config.limits().defaultOutputTokens());
+    }
+
+    @Singleton
+    Cancellations cancellations(StatusService status, RecentlyAccepted recent, KafkaProducer<String, byte[]> producer,
+                                TopicCatalog catalog, TopicSerdes serdes, IngestConfig config) {
+        return new Cancellations(status, recent, producer, catalog, serdes, config.cancelWait(), config.kafkaTimeout());
+    }
+
+    @Singleton
+    ResultWaiters waiters(PrometheusMeterRegistry metrics) {
+        ResultWaiters w = new ResultWaiters();
+        metrics.gauge("llmq_ingest_waiting_connections", w, ResultWaiters::size);
+        return w;
+    }
+
+    /** Follows results and events from their end for the connections waiting on a result. */
+    @Context
+    @Bean(preDestroy = "close")
+    ResultsFollower resultsFollower(KafkaConfig kafka, TopicCatalog catalog, TopicSerdes serdes, ResultWaiters waiters) {
+        Map<String, Object> c = new HashMap<>(kafka.common("llmq-ingest-results"));
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 50);
+        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
+        return new ResultsFollower(consumer, catalog, serdes, waiters).start();
+    }
+
+    @Singleton
+    BatchParser batchParser(SubmitParser parser, IngestConfig config) {
+        return new BatchParser(parser, config.batches().maxLines(), config.maxBody());
+    }
+
+    @Singleton
+    @Bean(preDestroy = "close")
+    BatchSubmitter batchSubmitter(KafkaConfig kafka, IngestConfig config, TopicCatalog catalog, TopicSerdes serdes,
+                                  StatusService status, PrometheusMeterRegistry metrics) {
+        return new BatchSubmitter(() -> {
+            Map<String, Object> p = new HashMap<>(kafka.producer("llmq-ingest-batches"));
+            HostInfo self = status.self();
+            String id = config.batches().transactionalId() != null ? config.batches().transactionalId()
+                    : "llmq-ingest-batches-" + (self == null ? "unstarted" : self.host() + "-" + self.port());
+            p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, id);
+            p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, config.kafkaTimeout().toMillis());
+            p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) Math.max(config.kafkaTimeout().toMillis(), 1000));
+            p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(500, config.kafkaTimeout().toMillis() - 10));
+            p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+            return new KafkaProducer<String, byte[]>(p, new StringSerializer(), new ByteArraySerializer());
+        }, catalog, serdes, metrics);
+    }
+
+    @Singleton
+    Batches batches(BatchParser parser, Intake intake, TenantBudgets budgets, BatchSubmitter submitter, StatusService status) {
+        return new Batches(parser, intake, budgets, submitter, status);
+    }
+
+    @Singleton
+    AdminStore adminStore(Settings settings) {
+        return new AdminStore(DbConfig.from(settings));
+    }
+
+    @Singleton
+    AdminRequests adminRequests(Settings settings) {
+        return new AdminRequests(TierPresets.from(settings));
+    }
+
+    /** Background work: callback delivery (when enabled) and expiry of the recently-accepted map. */
+    @Context
+    @Bean(preDestroy = "close")
+    Background background(IngestConfig config, KafkaConfig kafka, TopicCatalog catalog, TopicSerdes serdes,
+                          KafkaProducer<String, byte[]> producer, RecentlyAccepted recent, PrometheusMeterRegistry metrics) {
+        CallbackDispatcher dispatcher = null;
+        IngestConfig.Callbacks cb = config.callbacks();
+        if (cb.enabled()) {
+            Map<String, Object> c = new HashMap<>(kafka.consumer("llmq-ingest-callbacks", cb.groupId()));
+            c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 100);
+            KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
+            dispatcher = new CallbackDispatcher(consumer, producer, catalog, serdes, new CallbackSigner(cb.secret()),
+                    new CallbackDispatcher.Settings(cb.maxAttempts(), cb.initialBackoff(), cb.maxBackoff(), cb.timeout(),
+                            cb.maxInFlight()), metrics).start();
+        }
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "llmq-ingest-housekeeping");
+            t.setDaemon(true);
+            return t;
+        });
+        timer.scheduleWithFixedDelay(() -> recent.expire(Instant.now()), 10, 10, TimeUnit.SECONDS);
+        return new Background(dispatcher, timer);
+    }
+
+    /** Things that run beside the HTTP server and stop with it. */
+    record Background(CallbackDispatcher dispatcher, ScheduledExecutorService timer) implements AutoCloseable {
+        @Override
+        public void close() {
+            if (dispatcher != null) {
+                dispatcher.close();
+            }
+            timer.shutdownNow();
+        }
     }
 }

@@ -2,7 +2,9 @@ package llmq.schemas;
 
 import java.util.List;
 import llmq.avro.ApiKey;
+import llmq.avro.Batch;
 import llmq.avro.BillingRecord;
+import llmq.avro.CallbackDelivery;
 import llmq.avro.DeadLetter;
 import llmq.avro.LlmRequest;
 import llmq.avro.LlmResult;
@@ -23,7 +25,7 @@ public final class Schemas {
             LlmRequest.class, QueuedRequest.class, RequestEvent.class, LlmResult.class,
             UsageEvent.class, BillingRecord.class, DeadLetter.class,
             ModelPrice.class, Tenant.class, ApiKey.class, TenantBudget.class,
-            RouterEntry.class);
+            RouterEntry.class, Batch.class, CallbackDelivery.class);
 
     private Schemas() {
     }

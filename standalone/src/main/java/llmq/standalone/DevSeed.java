@@ -58,6 +58,27 @@ public final class DevSeed {
         }
     }
 
+    /**
+     * A development secret kept (owner-readable only) in {@code file}: created on the first start
+     * of a data directory, the same on every start after.
+     */
+    public static String secret(Path file) throws IOException {
+        if (Files.exists(file)) {
+            String s = Files.readString(file).trim();
+            if (!s.isEmpty()) {
+                return s;
+            }
+        }
+        String s = ApiKeys.generate().key().replace("llmq_", "llmqadmin_");
+        Files.writeString(file, s + "\n");
+        try {
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException ignored) {
+            // not a POSIX file system
+        }
+        return s;
+    }
+
     private static void price(Connection c, String model, String in, String out) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("INSERT INTO model_prices (model, input_per_million, "
                 + "output_per_million) SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM model_prices WHERE model = ?)")) {

@@ -54,6 +54,7 @@ public final class Stack implements AutoCloseable {
     private ModelSimulator model;
     private IngestApi ingest;
     private String apiKey;
+    private String adminToken;
     private Settings settings;
 
     private Stack() {
@@ -127,9 +128,18 @@ public final class Stack implements AutoCloseable {
         });
         settings = base.with(merged);
 
-        track(RouterService.start(settings));
+        RouterService router = track(RouterService.start(settings));
         track(WorkerService.start(settings));
         track(BillingService.start(settings));
+        // ingest asks the router for queue positions; the admin secrets persist like the dev key
+        adminToken = DevSeed.secret(dataDir.resolve("admin-token"));
+        Map<String, String> ingestDefaults = new LinkedHashMap<>();
+        ingestDefaults.put("ingest.router-admin-url", "http://127.0.0.1:" + router.adminPort());
+        ingestDefaults.put("ingest.admin-token", adminToken);
+        ingestDefaults.put("ingest.callbacks.secret", DevSeed.secret(dataDir.resolve("callback-secret")));
+        ingestDefaults.keySet().removeIf(k -> user.raw(k) != null);
+        settings = settings.with(ingestDefaults);
+        adminToken = settings.raw("ingest.admin-token");
         ingest = track(IngestApi.start(settings));
         LOG.info("llmq up in {} ms", (System.nanoTime() - t0) / 1_000_000);
     }
@@ -145,6 +155,11 @@ public final class Stack implements AutoCloseable {
 
     public String apiKey() {
         return apiKey;
+    }
+
+    /** Bearer token of the admin API ({@code /admin/*}). */
+    public String adminToken() {
+        return adminToken;
     }
 
     public ModelSimulator model() {

@@ -84,11 +84,15 @@ public final class UpCommand implements Callable<Integer> {
                 "  schema registry  " + s.registryUrl(),
                 "  PostgreSQL       " + s.postgres().jdbcUrl() + "  (user llmq)",
                 "  model simulator  " + s.model().baseUrl() + "  (audit: " + s.model().rootUrl() + "/audit/summary)",
-                "  admin endpoints  router :" + s.settings().raw("router.admin.port") + ", worker :"
-                        + s.settings().raw("worker.admin.port") + ", billing :" + s.settings().raw("billing.admin.port"),
+                "  admin endpoints  router :" + s.settings().raw("router.admin.port") + " (/v1/backlog), worker :"
+                        + s.settings().raw("worker.admin.port") + ", billing :" + s.settings().raw("billing.admin.port")
+                        + " (/v1/usage)",
+                "  API reference    " + url + "/openapi.yaml  (docs/api.md)",
                 "",
                 "Development API key (tenant 'dev'):",
                 "  " + s.apiKey(),
+                "Admin token (" + url + "/admin/tenants, /admin/api-keys, /admin/prices):",
+                "  " + s.adminToken(),
                 "",
                 "Try it:",
                 "  curl -s " + url + "/v1/requests -H 'Authorization: Bearer " + s.apiKey() + "' \\",

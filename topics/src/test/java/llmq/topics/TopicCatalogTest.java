@@ -21,7 +21,8 @@ class TopicCatalogTest {
                 "llm.requests", "llm.requests.realtime", "llm.requests.high", "llm.requests.normal", "llm.requests.low",
                 "llm.queue.realtime", "llm.queue.high", "llm.queue.normal", "llm.queue.low",
                 "llm.events", "llm.results", "llm.usage", "llm.billing", "llm.dlq",
-                "llm.config.prices", "llm.config.tenants", "llm.config.api-keys");
+                "llm.config.prices", "llm.config.tenants", "llm.config.api-keys", "llm.budgets", "llm.batches",
+                "llm.callbacks");
         for (Priority p : Priority.values()) {
             assertThat(c.queue(p).name()).isEqualTo("llm.queue." + p.name().toLowerCase());
         }
@@ -38,6 +39,9 @@ class TopicCatalogTest {
     void shouldCompactConfigTopicsAndKeepResultsForAWeek() {
         TopicCatalog c = TopicCatalog.defaults();
         assertThat(c.configPrices().config()).containsEntry("cleanup.policy", "compact");
+        assertThat(c.batches().config()).containsEntry("cleanup.policy", "compact");
+        assertThat(c.callbacks().config()).containsEntry("cleanup.policy", "delete")
+                .containsEntry("retention.ms", Long.toString(7L * 24 * 3600 * 1000));
         assertThat(c.results().config()).containsEntry("cleanup.policy", "compact,delete")
                 .containsEntry("retention.ms", Long.toString(7L * 24 * 3600 * 1000));
         assertThat(c.events().config()).containsEntry("retention.ms", Long.toString(3L * 24 * 3600 * 1000));

@@ -1,10 +1,13 @@
 package llmq.ingest.status;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import llmq.avro.RequestEvent;
 import llmq.ingest.internal.avro.RequestStatus;
+import llmq.ingest.internal.avro.StatusPromotion;
 import llmq.topics.catalog.TopicCatalog;
 
 /**
@@ -46,6 +49,16 @@ public final class StatusFold {
         switch (e.getType()) {
             case ACCEPTED -> {
                 s.setAcceptedAt(at);
+                if (e.getIdempotencyKey() != null) {
+                    s.setIdempotencyKey(e.getIdempotencyKey());
+                }
+                if (e.getCallbackUrl() != null) {
+                    s.setCallbackUrl(e.getCallbackUrl());
+                }
+                if (e.getBatchId() != null) {
+                    s.setBatchId(e.getBatchId());
+                    s.setCustomId(e.getCustomId());
+                }
                 if (s.getOriginalPriority() == null) {
                     s.setOriginalPriority(level);
                 }
@@ -68,8 +81,16 @@ public final class StatusFold {
             }
             case PROMOTED -> {
                 if (!done && level != null) {
+                    List<StatusPromotion> promotions = new ArrayList<>(s.getPromotions());
+                    promotions.add(new StatusPromotion(s.getPriority(), level, at));
+                    s.setPromotions(promotions);
                     s.setPriority(level);
                 }
+            }
+            case CANCEL_REQUESTED -> s.setCancelRequestedAt(at);
+            case CANCEL_REJECTED -> {
+                s.setCancelRejectedAt(at);
+                s.setCancelRejectedReason(e.getReason());
             }
             case RELEASED -> {
                 s.setReleasedAt(at);

@@ -2,7 +2,7 @@ package llmq.ingest.submit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
+import java.time.DateTimeException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -24,12 +24,22 @@ public final class SubmitParser {
             "callback_url");
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
 
+    /** Latest instant a time field may name (epoch millis must fit a long with room to spare). */
+    private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59Z");
+
     private final int maxMessages;
     private final int maxMetadata;
+    private final int maxMessageChars;
 
     public SubmitParser(int maxMessages, int maxMetadata) {
+        this(maxMessages, maxMetadata, Integer.MAX_VALUE);
+    }
+
+    /** With a limit on the characters of each message's content. */
+    public SubmitParser(int maxMessages, int maxMetadata, int maxMessageChars) {
         this.maxMessages = maxMessages;
         this.maxMetadata = maxMetadata;
+        this.maxMessageChars = maxMessageChars;
     }
 
     public SubmitRequest parse(JsonNode body) {
@@ -127,6 +137,10 @@ public final class SubmitParser {
                 errors.add(new FieldError(path + ".content", "must be a string (or an array of text parts)"));
                 continue;
             }
+            if (text.length() > maxMessageChars) {
+                errors.add(new FieldError(path + ".content", "must be at most " + maxMessageChars + " characters"));
+                continue;
+            }
             JsonNode name = m.get("name");
             out.add(new SubmitRequest.Message(role.asText(), text, name != null && name.isTextual() ? name.asText() : null));
         }
@@ -154,6 +168,15 @@ public final class SubmitParser {
         return null;
     }
 
+    /** A level name (case-insensitive), or a 400 naming {@code field}. */
+    public static Priority level(String name, String field) {
+        try {
+            return Priority.valueOf(name.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRequestException(field, "must be one of realtime, high, normal, low");
+        }
+    }
+
     /** Parses a priority name, or null when absent. */
     public static Priority priority(JsonNode n, List<FieldError> errors) {
         if (n == null || n.isNull()) {
@@ -172,7 +195,7 @@ public final class SubmitParser {
         if (n == null || n.isNull()) {
             return null;
         }
-        if (!n.isIntegralNumber() || n.asLong() < min || n.asLong() > max) {
+        if (!n.isIntegralNumber() || !n.canConvertToLong() || n.asLong() < min || n.asLong() > max) {
             errors.add(new FieldError(field, "must be an integer from " + min + " to " + max));
             return null;
         }
@@ -254,11 +277,19 @@ public final class SubmitParser {
             return null;
         }
         try {
-            if (n.isIntegralNumber()) {
-                return Instant.ofEpochSecond(n.asLong());
+            Instant t;
+            if (n.isIntegralNumber() && n.canConvertToLong()) {
+                t = Instant.ofEpochSecond(n.asLong());
+            } else if (n.isTextual()) {
+                t = Instant.parse(n.asText());
+            } else {
+                throw new DateTimeException("not a string");
             }
-            return Instant.parse(n.asText());
-        } catch (DateTimeParseException e) {
+            if (t.isBefore(Instant.EPOCH) || t.isAfter(LATEST)) {
+                throw new DateTimeException("out of range");
+            }
+            return t;
+        } catch (DateTimeException e) {
             errors.add(new FieldError(field, "must be an ISO-8601 instant (2026-01-01T12:00:00Z) or epoch seconds"));
             return null;
         }

@@ -5,9 +5,13 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import llmq.avro.ChatMessage;
 import llmq.avro.EventType;
 import llmq.avro.LlmRequest;
@@ -21,16 +25,20 @@ import llmq.topics.catalog.TopicCatalog;
 import llmq.topics.catalog.TopicSerdes;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Admits a validated request: picks its level (asked for, else the tenant's default; never
- * above the tenant's maximum), refuses it with 402 if the tenant's monthly budget is exhausted, writes it to {@code llm.requests.<level>} keyed by its dedup key,
- * and completes only once Kafka has acknowledged the write ({@code acks=all}, idempotent
- * producer). Then an {@code ACCEPTED} event follows on {@code llm.events}. If Kafka does not
- * acknowledge within the producer's delivery timeout the future fails with a 503
- * {@link ApiException}: the client retries, nothing is silently dropped.
+ * above the tenant's maximum), refuses it with 402 if the tenant's monthly budget is exhausted,
+ * writes it to {@code llm.requests.<level>} keyed by its dedup key, and completes only once Kafka
+ * has acknowledged the write ({@code acks=all}, idempotent producer). Then an {@code ACCEPTED}
+ * event follows on {@code llm.events}, carrying what the status view needs (idempotency key,
+ * callback URL, batch line id). If Kafka does not acknowledge within the producer's delivery
+ * timeout — or the record cannot even be handed to the producer — the future fails with a 503
+ * {@link ApiException}: the client retries, nothing is silently dropped, and no ACCEPTED event is
+ * written for a request that was not acknowledged.
  */
 public final class Submitter {
 
@@ -43,8 +51,18 @@ public final class Submitter {
     private final MeterRegistry metrics;
     private final BudgetGuard budgets;
     private final Counter unavailable;
-    private final java.util.concurrent.Executor events = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+    private final Map<Priority, Timer> ackTimers = new EnumMap<>(Priority.class);
+    private final Executor events = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "llmq-ingest-accepted-events");
+        t.setDaemon(true);
+        return t;
+    });
+    /**
+     * Completes admissions off the producer's I/O thread: what follows an acknowledgement (the HTTP
+     * response, its filters) must not slow down the thread that sends every request.
+     */
+    private final Executor acks = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), r -> {
+        Thread t = new Thread(r, "llmq-ingest-acks");
         t.setDaemon(true);
         return t;
     });
@@ -63,7 +81,12 @@ public final class Submitter {
         this.serdes = serdes;
         this.recent = recent;
         this.metrics = metrics;
-        this.unavailable = Counter.builder("llmq_ingest_kafka_unavailable").register(metrics);
+        this.unavailable = Counter.builder("llmq_ingest_kafka_unavailable")
+                .description("submissions answered 503 because Kafka did not acknowledge in time").register(metrics);
+        for (Priority p : Priority.values()) {
+            ackTimers.put(p, Timer.builder("llmq_ingest_kafka_ack").tag("priority", TopicCatalog.level(p))
+                    .description("send to acknowledgement of an accepted request").register(metrics));
+        }
     }
 
     /** An admitted request: its id, level and admission time. */
@@ -80,45 +103,83 @@ public final class Submitter {
         return p;
     }
 
+    /** The dedup key of a tenant's idempotency key: {@code tenant:key}. */
+    public static String dedupKey(String tenantId, String idempotencyKey) {
+        return tenantId + ":" + idempotencyKey;
+    }
+
+    /** Checks level and budget, then writes the request under a new id. */
     public CompletableFuture<Accepted> submit(Tenant tenant, SubmitRequest req, String source) {
         Priority level = level(tenant, req.priority());
         budgets.admit(tenant.id());
+        return write(UUID.randomUUID().toString(), tenant, level, req, source);
+    }
+
+    /**
+     * Writes an admitted request (level and budget already checked) under {@code id}; completes when
+     * Kafka has acknowledged it, or fails with a 503.
+     */
+    public CompletableFuture<Accepted> write(String id, Tenant tenant, Priority level, SubmitRequest req, String source) {
         Instant now = Instant.now();
-        LlmRequest r = toAvro(UUID.randomUUID().toString(), tenant.id(), level, req, source, now);
-        String dedupKey = r.getIdempotencyKey() == null ? r.getId() : r.getTenantId() + ":" + r.getIdempotencyKey();
+        LlmRequest r = toAvro(id, tenant.id(), level, req, source, now);
+        String dedupKey = r.getIdempotencyKey() == null ? r.getId() : dedupKey(r.getTenantId(), r.getIdempotencyKey());
         String topic = catalog.intake(level).name();
-        byte[] value = serdes.value(LlmRequest.class).serialize(topic, r);
         CompletableFuture<Accepted> done = new CompletableFuture<>();
         Timer.Sample sample = Timer.start(metrics);
-        producer.send(new ProducerRecord<>(topic, dedupKey, value), (md, error) -> {
-            sample.stop(Timer.builder("llmq_ingest_kafka_ack").tag("priority", TopicCatalog.level(level)).register(metrics));
-            if (error != null) {
-                unavailable.increment();
-                LOG.warn("Kafka did not acknowledge request {}: {}", r.getId(), error.toString());
-                done.completeExceptionally(new ApiException(503, "unavailable", null,
-                        "the queue is temporarily unavailable; retry later", 1));
-                return;
-            }
-            recent.put(r.getId(), tenant.id(), level, now, r.getModel());
-            done.complete(new Accepted(r.getId(), level, now, dedupKey));
-        });
+        try {
+            byte[] value = serdes.value(LlmRequest.class).serialize(topic, r);
+            producer.send(new ProducerRecord<>(topic, dedupKey, value), (md, error) -> {
+                sample.stop(ackTimers.get(level));
+                if (error != null) {
+                    acks.execute(() -> done.completeExceptionally(unavailable(r.getId(), error)));
+                    return;
+                }
+                recent.put(r.getId(), tenant.id(), level, now, r.getModel(),
+                        r.getIdempotencyKey() == null ? null : dedupKey);
+                acks.execute(() -> done.complete(new Accepted(r.getId(), level, now, dedupKey)));
+            });
+        } catch (RuntimeException e) {
+            // the registry or the producer refused before anything was sent (closed, registry down)
+            done.completeExceptionally(unavailable(r.getId(), e));
+            return done;
+        }
         // never send from the callback: it runs on the producer's I/O thread, and a send that needs
         // metadata would block the very thread that fetches it
-        done.thenAcceptAsync(a -> accepted(r, level, now), events);
+        done.thenAcceptAsync(a -> send(catalog.events().name(), r.getId(), accepted(r, level, now)), events);
         return done;
     }
 
-    private void accepted(LlmRequest r, Priority level, Instant now) {
-        RequestEvent e = RequestEvent.newBuilder().setRequestId(r.getId()).setTenantId(r.getTenantId())
-                .setType(EventType.ACCEPTED).setAt(now).setPriority(level).build();
-        String topic = catalog.events().name();
-        producer.send(new ProducerRecord<>(topic, r.getId(), serdes.value(RequestEvent.class).serialize(topic, e)),
-                (md, error) -> {
-                    if (error != null) {
-                        // the request itself is durable; its status fills in from the router's events
-                        LOG.warn("ACCEPTED event of {} not written: {}", r.getId(), error.toString());
-                    }
-                });
+    private ApiException unavailable(String id, Throwable error) {
+        if (error instanceof RecordTooLargeException) {
+            return new ApiException(413, "request_too_large", "body", "the request is too large for the queue ("
+                    + error.getMessage() + ")");
+        }
+        unavailable.increment();
+        LOG.warn("Kafka did not acknowledge request {}: {}", id, error.toString());
+        return new ApiException(503, "unavailable", null, "the queue is temporarily unavailable; retry later", 1);
+    }
+
+    private void send(String topic, String key, RequestEvent e) {
+        try {
+            producer.send(new ProducerRecord<>(topic, key, serdes.value(RequestEvent.class).serialize(topic, e)),
+                    (md, error) -> {
+                        if (error != null) {
+                            // the request itself is durable; its status fills in from the router's events
+                            LOG.warn("{} event of {} not written: {}", e.getType(), key, error.toString());
+                        }
+                    });
+        } catch (RuntimeException ex) {
+            LOG.warn("{} event of {} not written: {}", e.getType(), key, ex.toString());
+        }
+    }
+
+    /** The ACCEPTED event of a written request. */
+    public static RequestEvent accepted(LlmRequest r, Priority level, Instant now) {
+        return RequestEvent.newBuilder().setRequestId(r.getId()).setTenantId(r.getTenantId())
+                .setType(EventType.ACCEPTED).setAt(now).setPriority(level)
+                .setIdempotencyKey(r.getIdempotencyKey()).setCallbackUrl(r.getCallbackUrl())
+                .setBatchId(r.getBatchId()).setCustomId(r.getCustomId())
+                .build();
     }
 
     /** The Avro form of a submission. */
@@ -137,6 +198,7 @@ public final class Submitter {
                 .setSubmittedAt(now).setNotBefore(req.notBefore()).setDeadline(req.deadline())
                 .setCallbackUrl(req.callbackUrl())
                 .setSource(source)
+                .setCustomId(req.customId())
                 .build();
     }
 }

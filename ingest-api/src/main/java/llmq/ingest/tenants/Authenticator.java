@@ -12,6 +12,11 @@ public final class Authenticator {
         this.directory = directory;
     }
 
+    /** The caller, with the header to pass on when a query is forwarded to another instance. */
+    public Caller caller(String authorization) {
+        return new Caller(authenticate(authorization), authorization);
+    }
+
     /** The caller's tenant; 401 without a valid active key, 503 before the directory has loaded. */
     public Tenant authenticate(String authorization) {
         if (authorization == null || authorization.isBlank()) {

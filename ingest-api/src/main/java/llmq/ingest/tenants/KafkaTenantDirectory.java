@@ -43,7 +43,7 @@ public final class KafkaTenantDirectory implements TenantDirectory {
             tenants.remove(id);
         } else {
             tenants.put(id, new Tenant(t.getId(), t.getName(), t.getTier(), t.getDefaultPriority(), t.getMaxPriority(),
-                    t.getWeight()));
+                    t.getWeight(), t.getRpmLimit(), t.getTpmLimit()));
         }
     }
 

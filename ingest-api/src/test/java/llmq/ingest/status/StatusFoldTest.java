@@ -69,4 +69,30 @@ class StatusFoldTest {
         assertThat(s.getState()).isEqualTo("deduplicated");
         assertThat(s.getRelatedRequestId()).isEqualTo("orig");
     }
+
+    @Test
+    void shouldKeepWhatTheAcceptanceCarriesAndTheRoutersCancelVerdict() {
+        RequestEvent accepted = RequestEvent.newBuilder(event(EventType.ACCEPTED, null)).setIdempotencyKey("k")
+                .setCallbackUrl("http://hook").setBatchId("b").setCustomId("c").build();
+        RequestEvent rejected = RequestEvent.newBuilder(event(EventType.CANCEL_REJECTED, null)).setReason("already started").build();
+        RequestStatus s = fold(accepted, event(EventType.CANCEL_REQUESTED, null), rejected);
+        assertThat(s.getIdempotencyKey()).isEqualTo("k");
+        assertThat(s.getCallbackUrl()).isEqualTo("http://hook");
+        assertThat(s.getBatchId()).isEqualTo("b");
+        assertThat(s.getCustomId()).isEqualTo("c");
+        assertThat(s.getCancelRequestedAt()).isNotNull();
+        assertThat(s.getCancelRejectedReason()).isEqualTo("already started");
+        assertThat(s.getState()).as("a refused cancel changes nothing else").isEqualTo("queued");
+    }
+
+    @Test
+    void shouldRecordEachPromotionFromTheLevelItLeft() {
+        RequestEvent toNormal = RequestEvent.newBuilder(event(EventType.PROMOTED, null)).setPriority(Priority.NORMAL).build();
+        RequestEvent toHigh = RequestEvent.newBuilder(event(EventType.PROMOTED, null)).setPriority(Priority.HIGH).build();
+        RequestEvent low = RequestEvent.newBuilder(event(EventType.ACCEPTED, null)).setPriority(Priority.LOW).build();
+        RequestStatus s = fold(low, toNormal, toHigh);
+        assertThat(s.getPromotions()).extracting(p -> p.getFrom() + ">" + p.getTo()).containsExactly("low>normal", "normal>high");
+        assertThat(s.getPriority()).isEqualTo("high");
+        assertThat(s.getOriginalPriority()).isEqualTo("low");
+    }
 }

@@ -8,7 +8,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import llmq.avro.ApiKey;
+import llmq.avro.Batch;
 import llmq.avro.BillingRecord;
+import llmq.avro.CallbackDelivery;
 import llmq.avro.DeadLetter;
 import llmq.avro.LlmRequest;
 import llmq.avro.LlmResult;
@@ -48,6 +50,8 @@ public final class TopicCatalog {
     private final TopicSpec<Tenant> configTenants;
     private final TopicSpec<ApiKey> configApiKeys;
     private final TopicSpec<TenantBudget> budgets;
+    private final TopicSpec<Batch> batches;
+    private final TopicSpec<CallbackDelivery> callbacks;
     private final List<TopicSpec<?>> all;
 
     private TopicCatalog(int partitions, short replicationFactor) {
@@ -90,11 +94,16 @@ public final class TopicCatalog {
                 "API key hashes streamed from PostgreSQL");
         budgets = new TopicSpec<>("llm.budgets", "tenant id", TenantBudget.class, partitions, compact,
                 "month-to-date spend against each tenant's budget, read at admission");
+        batches = new TopicSpec<>("llm.batches", "batch id", Batch.class, partitions, compact,
+                "batches submitted over HTTP (tenant, size), written in the transaction of their requests");
+        callbacks = new TopicSpec<>("llm.callbacks", "request id", CallbackDelivery.class, partitions,
+                delete(Duration.ofDays(7)), "finished requests whose submitter asked for a callback, for ingest-api to POST");
         List<TopicSpec<?>> list = new ArrayList<>();
         list.add(requests);
         list.addAll(intake.values());
         list.addAll(queues.values());
-        list.addAll(List.of(events, results, usage, billing, dlq, configPrices, configTenants, configApiKeys, budgets));
+        list.addAll(List.of(events, results, usage, billing, dlq, configPrices, configTenants, configApiKeys, budgets,
+                batches, callbacks));
         all = Collections.unmodifiableList(list);
     }
 
@@ -178,6 +187,16 @@ public final class TopicCatalog {
 
     public TopicSpec<TenantBudget> budgets() {
         return budgets;
+    }
+
+    /** {@code llm.batches}: batch metadata, keyed by batch id (compacted). */
+    public TopicSpec<Batch> batches() {
+        return batches;
+    }
+
+    /** {@code llm.callbacks}: completion callbacks due, keyed by request id. */
+    public TopicSpec<CallbackDelivery> callbacks() {
+        return callbacks;
     }
 
     /** Every topic, in a stable order. */

@@ -1,0 +1,2 @@
+/** Per-tenant request and token rate limits. */
+package llmq.ingest.limits;

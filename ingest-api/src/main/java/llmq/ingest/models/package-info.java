@@ -1,0 +1,2 @@
+/** Which models may be requested. */
+package llmq.ingest.models;

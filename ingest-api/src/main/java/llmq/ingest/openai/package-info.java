@@ -1,0 +1,2 @@
+/** OpenAI-compatible request and response formats. */
+package llmq.ingest.openai;

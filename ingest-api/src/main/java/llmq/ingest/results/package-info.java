@@ -1,0 +1,2 @@
+/** Waiting on an open connection for a request's result (the OpenAI-compatible API). */
+package llmq.ingest.results;
