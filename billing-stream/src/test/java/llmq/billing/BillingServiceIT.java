@@ -1,5 +1,6 @@
 package llmq.billing;
 
+import llmq.testsupport.ReplicationSlots;
 import llmq.testsupport.KafkaIo;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -94,7 +95,7 @@ class BillingServiceIT {
             running.pop().close();
         }
         kafka.close();
-        slots.forEach(slot -> llmq.billing.cdc.Slots.drop(infra, slot));
+        slots.forEach(slot -> ReplicationSlots.drop(infra, slot));
     }
 
     @Test

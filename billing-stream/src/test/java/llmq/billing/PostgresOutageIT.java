@@ -21,7 +21,7 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import llmq.avro.UsageEvent;
-import llmq.billing.cdc.Slots;
+import llmq.testsupport.ReplicationSlots;
 import llmq.common.db.DbConfig;
 import llmq.common.json.Json;
 import llmq.testsupport.Infra;
@@ -123,7 +123,7 @@ class PostgresOutageIT {
                         .path("checks").toString()).as("sink and change data capture recovered").doesNotContain("DOWN");
             }
         } finally {
-            Slots.drop(infra, slot);
+            ReplicationSlots.drop(infra, slot);
         }
     }
 

@@ -116,6 +116,8 @@ class IngestApiIT {
         };
         appender.start();
         org.apache.logging.log4j.core.Logger logger = ctx.getLogger("llmq.ingest.access");
+        // the shared test configuration keeps the access log quiet; this test needs its lines
+        logger.setLevel(org.apache.logging.log4j.Level.INFO);
         logger.addAppender(appender);
     }
 

@@ -107,10 +107,15 @@ class MultiInstanceIT {
     @Test
     void shouldAnswerAnyRequestsStatusFromEitherInstance() {
         List<String> ids = new ArrayList<>();
-        for (int i = 0; i < 12; i++) {
+        // request ids hash to partitions of either instance: submit until each instance owns some
+        // (a run of 40 on one instance's partitions has odds of 2^-39)
+        Set<HostInfo> seen = new HashSet<>();
+        for (int i = 0; i < 40 && (ids.size() < 12 || seen.size() < 2); i++) {
             HttpResponse<String> r = apiA.post("/v1/requests", acme.key(), Api.request("m", "multi " + i));
             assertThat(r.statusCode()).isEqualTo(202);
-            ids.add(json(r).path("id").asText());
+            String id = json(r).path("id").asText();
+            ids.add(id);
+            seen.add(owner(StatusTopology.STATUS_STORE, id));
         }
         Set<HostInfo> owners = new HashSet<>();
         for (String id : ids) {
@@ -129,7 +134,9 @@ class MultiInstanceIT {
         Caller caller = new Caller(new Tenant(acme.id(), acme.id(), "standard", Priority.NORMAL, Priority.HIGH, 1.0),
                 "Bearer " + acme.key());
         Set<HostInfo> owners = new HashSet<>();
-        for (int i = 0; i < 6; i++) {
+        // keys hash to partitions of either instance: go on until each instance owned one (a run of
+        // 40 keys on one instance's partitions has odds of 2^-39)
+        for (int i = 0; i < 40 && owners.size() < 2; i++) {
             String key = "multi-key-" + i + "-" + UUID.randomUUID();
             String id = json(apiA.post("/v1/requests", acme.key(), Api.request("m", "once"), "Idempotency-Key", key)).path("id").asText();
             assertThat(KafkaIo.until(() -> {

@@ -1,5 +1,6 @@
 package llmq.billing.cdc;
 
+import llmq.testsupport.ReplicationSlots;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -59,7 +60,7 @@ class CdcEngineIT {
     @AfterEach
     void stop() {
         engines.forEach(CdcEngine::close);
-        Slots.drop(infra, slot);
+        ReplicationSlots.drop(infra, slot);
     }
 
     private CdcEngine start(SimpleMeterRegistry metrics) throws InterruptedException {

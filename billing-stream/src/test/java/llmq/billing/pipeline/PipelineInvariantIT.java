@@ -22,7 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import llmq.billing.BillingService;
-import llmq.billing.cdc.Slots;
+import llmq.testsupport.ReplicationSlots;
 import llmq.common.auth.ApiKeys;
 import llmq.common.config.Settings;
 import llmq.common.db.DbConfig;
@@ -118,7 +118,7 @@ class PipelineInvariantIT {
         while (!running.isEmpty()) {
             running.pop().close();
         }
-        Slots.drop(infra, slot);
+        ReplicationSlots.drop(infra, slot);
     }
 
     private static <T extends AutoCloseable> T track(T c) {

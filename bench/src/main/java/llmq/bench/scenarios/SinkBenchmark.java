@@ -1,4 +1,4 @@
-package llmq.billing.bench;
+package llmq.bench.scenarios;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -25,7 +25,7 @@ import llmq.avro.ModelPrice;
 import llmq.avro.UsageEvent;
 import llmq.billing.cdc.CdcConfig;
 import llmq.billing.cdc.CdcEngine;
-import llmq.billing.cdc.Slots;
+import llmq.testsupport.ReplicationSlots;
 import llmq.billing.internal.avro.UsageAggregate;
 import llmq.billing.pricing.Pricing;
 import llmq.billing.sink.BillingSink;
@@ -66,8 +66,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * capture: commit of a {@code model_prices} update to its record on {@code llm.config.prices}.
  * Prints a table and writes {@code docs/benchmarks/billing-sink.json}.
  *
- * <p>{@code mvn -o -q -pl billing-stream exec:java -Dexec.classpathScope=test
- * -Dexec.mainClass=llmq.billing.bench.SinkBenchmark [-Dbench.rows=50000] [-Dbench.rounds=5] [-Dbench.batch=500]}
+ * <p>Run through the harness: {@code bench/run sink} (scenario 7). Standalone: {@code java -cp <bench classpath>
+ * [-Dbench.rows=50000] [-Dbench.rounds=5] [-Dbench.batch=500] llmq.bench.scenarios.SinkBenchmark}
  */
 public final class SinkBenchmark {
 
@@ -327,7 +327,7 @@ public final class SinkBenchmark {
             }
         } finally {
             engine.close();
-            Slots.drop(infra, slot);
+            ReplicationSlots.drop(infra, slot);
         }
         Arrays.sort(out);
         return out;

@@ -1,16 +1,14 @@
-package llmq.billing.cdc;
+package llmq.testsupport;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import llmq.testsupport.Infra;
-import llmq.testsupport.KafkaIo;
 
 /** Replication slots of the shared test PostgreSQL: a slot left behind would hold WAL for the rest of the run. */
-public final class Slots {
+public final class ReplicationSlots {
 
-    private Slots() {
+    private ReplicationSlots() {
     }
 
     /** Drops {@code slot} once no engine holds it (bounded wait). */

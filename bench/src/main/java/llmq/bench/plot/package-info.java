@@ -1,0 +1,2 @@
+/** PNG line plots drawn with java.awt, headless. */
+package llmq.bench.plot;

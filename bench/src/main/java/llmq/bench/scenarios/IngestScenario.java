@@ -1,0 +1,157 @@
+package llmq.bench.scenarios;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.function.Predicate;
+import java.util.List;
+import llmq.avro.EventType;
+import llmq.avro.Priority;
+import llmq.bench.RunContext;
+import llmq.bench.Scenario;
+import llmq.bench.load.HttpLoad;
+import llmq.bench.load.Prometheus;
+import llmq.bench.report.Result;
+import llmq.bench.rig.EventTimeline;
+import llmq.bench.rig.Kafka;
+import llmq.bench.rig.Requests;
+import llmq.bench.stats.Latencies;
+import llmq.common.config.Settings;
+import llmq.common.kafka.KafkaConfig;
+import llmq.schemas.registry.HttpSchemaRegistryClient;
+import llmq.standalone.Stack;
+import llmq.topics.catalog.TopicCatalog;
+import llmq.topics.catalog.TopicSerdes;
+
+/**
+ * Scenario 2: {@code POST /v1/requests} on the standalone system (everything of {@code llmq up} in
+ * this JVM, zero-latency model simulator) at increasing open-loop rates, until the p99 from intended
+ * send to 202 exceeds 100 ms or any request fails. Figure: the highest rate sustained (202/s);
+ * ratio to Kafka's producer ceiling. Between steps the system drains what it accepted, so each step
+ * starts quiet.
+ */
+public final class IngestScenario implements Scenario {
+
+    static final int PROMPT_CHARS = 900;
+    private static final String ACK = "llmq_ingest_kafka_ack_seconds";
+
+    @Override
+    public String name() {
+        return "ingest";
+    }
+
+    @Override
+    public String number() {
+        return "2";
+    }
+
+    @Override
+    public String title() {
+        return "ingest: POST /v1/requests";
+    }
+
+    @Override
+    public void run(RunContext ctx, Result result) throws Exception {
+        int[] rates = Arrays.stream(ctx.param("rates", ctx.quick() ? "100,300" : "200,400,800,1200,1600,2400,3200,4800,6400")
+                .split(",")).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
+        int seconds = ctx.param("step-seconds", 8, 2);
+        double p99LimitMs = ctx.param("p99-limit-ms", 100.0, 100.0);
+        int maxInFlight = ctx.param("max-in-flight", 4096, 4096);
+        ObjectNode config = result.config();
+        config.put("system", "standalone (Stack: broker, PostgreSQL, registry, simulator, router, worker, billing, ingest in one JVM)");
+        config.put("rates", Arrays.toString(rates));
+        config.put("step_seconds", seconds);
+        config.put("p99_limit_ms", p99LimitMs);
+        config.put("prompt_chars", PROMPT_CHARS);
+        config.put("client", "JDK HttpClient, HTTP/1.1, asynchronous, open loop, at most " + maxInFlight + " in flight");
+
+        Path data = ctx.scratch("stack");
+        ctx.log("starting the standalone system in %s", data);
+        try (Stack stack = Stack.start(data, Stack.Ports.ephemeral(), Settings.of(Map.of(
+                "modelsim.ttft", "0ms", "modelsim.per-token", "0ms", "worker.health.interval", "0")));
+             HttpLoad load = new HttpLoad(stack.ingestUrl(), stack.apiKey(), maxInFlight)) {
+            TopicCatalog catalog = TopicCatalog.defaults();
+            TopicSerdes serdes = new TopicSerdes(new HttpSchemaRegistryClient(stack.registryUrl()));
+            config.put("request_avro_bytes", avroSize(serdes, catalog));
+            Kafka kafka = new Kafka(new KafkaConfig(stack.kafka().bootstrapServers(), stack.registryUrl(), Map.of()));
+            Predicate<String> all = id -> true;
+            try (EventTimeline timeline = new EventTimeline(kafka, catalog, serdes, all, List.of())) {
+                // a cold JVM on two cores is markedly slower for its first seconds (JIT, first requests of every path)
+                int warmRate = ctx.quick() ? 100 : 200;
+                int warmSeconds = ctx.param("warmup-seconds", 10, 4);
+                ctx.log("warm-up: %d/s for %d s", warmRate, warmSeconds);
+                result.config().put("warmup", warmRate + "/s for " + warmSeconds + " s, not measured");
+                HttpLoad.Step warm = load.step(warmRate, Duration.ofSeconds(warmSeconds), IngestScenario::body,
+                        Duration.ofSeconds(10));
+                awaitQuiet(ctx, timeline, warm.accepted());
+                long acceptedSoFar = warm.accepted();
+
+                ArrayNode steps = result.details().putArray("steps");
+                double sustained = 0;
+                HttpLoad.Step best = null;
+                String metrics = stack.ingestUrl() + "/metrics";
+                for (int rate : rates) {
+                    String before = Prometheus.scrape(metrics);
+                    HttpLoad.Step step = load.step(rate, Duration.ofSeconds(seconds), IngestScenario::body, Duration.ofSeconds(30));
+                    String after = Prometheus.scrape(metrics);
+                    // ingest's own timer: send to Kafka → acknowledged, the part of the 202 that is Kafka's
+                    double ackSum = Prometheus.value(after, ACK + "_sum", "normal") - Prometheus.value(before, ACK + "_sum", "normal");
+                    double ackCount = Prometheus.value(after, ACK + "_count", "normal")
+                            - Prometheus.value(before, ACK + "_count", "normal");
+                    double p99 = Latencies.ms(step.latency(), 99);
+                    // sustained: every request accepted, in time; the open loop then delivered the offered rate
+                    boolean ok = step.failures() == 0 && step.accepted() == step.sent() && p99 <= p99LimitMs;
+                    ObjectNode s = step.json();
+                    Result.putNumber(s, "kafka_ack_mean_ms", ackCount > 0 ? ackSum / ackCount * 1000 : Double.NaN);
+                    s.put("sustained", ok);
+                    steps.add(s);
+                    ctx.log("%5d/s offered: %5.0f 202/s, p50 %.1f ms, p99 %.1f ms (Kafka ack mean %.1f ms), failures %d %s%s",
+                            rate, step.acceptedPerSecond(), Latencies.ms(step.latency(), 50), p99,
+                            ackCount > 0 ? ackSum / ackCount * 1000 : Double.NaN, step.failures(),
+                            step.errors().isEmpty() ? "" : step.errors().toString(), ok ? "" : "  ← not sustained");
+                    if (!ok) {
+                        break;
+                    }
+                    sustained = rate;
+                    best = step;
+                    acceptedSoFar += step.accepted();
+                    awaitQuiet(ctx, timeline, acceptedSoFar);
+                }
+                result.figure("max_sustained_accepted_per_second", "max sustained 202/s (highest step with p99 ≤ "
+                        + (int) p99LimitMs + " ms and no errors)", sustained, "req/s");
+                if (best != null) {
+                    result.figure("p99_ms_at_max", "p99 intended send → 202 at that rate", Latencies.ms(best.latency(), 99), "ms");
+                }
+                double max = sustained;
+                Ceiling.producerRecordsPerSecond(ctx, result).ifPresent(c ->
+                        result.ratio("ingest_over_producer", "ingest 202/s ÷ Kafka producer records/s", max / c, ""));
+                if (rates.length > 0 && sustained == rates[rates.length - 1]) {
+                    result.note("every offered rate was sustained: the limit is above the last step");
+                }
+            }
+        }
+    }
+
+    /** Waits (bounded) until the system has completed what it accepted, so the next step starts quiet. */
+    private static void awaitQuiet(RunContext ctx, EventTimeline timeline, long accepted) throws InterruptedException {
+        long done = timeline.await(EventType.COMPLETED, accepted, Duration.ofSeconds(ctx.quick() ? 5 : 10));
+        if (done < accepted) {
+            ctx.log("  (downstream still busy: %d of %d completed; going on)", done, accepted);
+        }
+    }
+
+    static String body(long i) {
+        return HttpLoad.body(Requests.MODEL, "normal", HttpLoad.prompt(i, PROMPT_CHARS), 64);
+    }
+
+    static int avroSize(TopicSerdes serdes, TopicCatalog catalog) {
+        String topic = catalog.intake(Priority.NORMAL).name();
+        return serdes.value(catalog.intake(Priority.NORMAL)).serialize(topic,
+                Requests.request("00000000-0000-0000-0000-000000000000", "dev", Priority.NORMAL,
+                        HttpLoad.prompt(1, PROMPT_CHARS), 64, Instant.now())).length;
+    }
+}

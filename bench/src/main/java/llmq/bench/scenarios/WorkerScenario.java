@@ -1,0 +1,197 @@
+package llmq.bench.scenarios;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.distribution.ValueAtPercentile;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import llmq.avro.Priority;
+import llmq.avro.QueuedRequest;
+import llmq.bench.RunContext;
+import llmq.bench.Scenario;
+import llmq.bench.report.Result;
+import llmq.bench.rig.Kafka;
+import llmq.bench.rig.Requests;
+import llmq.bench.rig.Worker;
+import llmq.bench.stats.Latencies;
+import llmq.common.config.Settings;
+import llmq.modelsim.ModelSimConfig;
+import llmq.modelsim.ModelSimulator;
+import llmq.modelsim.audit.Audit;
+import llmq.testsupport.Infra;
+import llmq.testsupport.KafkaIo;
+import llmq.topics.catalog.TopicCatalog;
+import llmq.worker.WorkerService;
+import org.HdrHistogram.Histogram;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/**
+ * The worker's own benchmark (formerly {@code WorkerBenchmark} in worker's tests): one worker against
+ * a zero-latency model simulator on the shared broker, in this JVM.
+ *
+ * <ol>
+ *   <li>Throughput: records spread over the four queues are produced before the worker starts;
+ *       calls/s is the simulator's count of served calls over the time from its first to its last
+ *       one, and records/s until the worker's committed offsets reach the end of the queues (every
+ *       outcome durable).</li>
+ *   <li>Overhead, open loop well below capacity: the worker's own {@code llmq_worker_overhead} timer
+ *       (record returned by poll → HTTP request handed to the client), and record produced →
+ *       simulator answered (includes the Kafka hop).</li>
+ * </ol>
+ * Ratio: records through the worker ÷ Kafka's producer ceiling.
+ *
+ * <p>Run alone: {@code bench/run worker [--param calls=20000] [--param rate=400] [--param seconds=10]
+ * [--param max-in-flight=64]} (replaces {@code mvn -pl worker exec:java ... WorkerBenchmark} and its
+ * {@code -Dbench.calls}, {@code -Dbench.rate}, {@code -Dbench.seconds}, {@code -Dbench.max-in-flight};
+ * the run script sets the common-pool parallelism the worker needs on two cores).
+ */
+public final class WorkerScenario implements Scenario {
+
+    @Override
+    public String name() {
+        return "worker";
+    }
+
+    @Override
+    public String number() {
+        return "W";
+    }
+
+    @Override
+    public String title() {
+        return "worker: calls through one worker";
+    }
+
+    @Override
+    public void run(RunContext ctx, Result result) throws Exception {
+        int calls = ctx.param("calls", 20_000, 3_000);
+        int rate = ctx.param("rate", 400, 200);
+        int seconds = ctx.param("seconds", 10, 3);
+        int maxInFlight = ctx.param("max-in-flight", 64, 64);
+        ObjectNode config = result.config();
+        config.put("max_in_flight", maxInFlight);
+        config.put("backlog_calls", calls);
+        config.put("open_loop_rate_per_second", rate);
+        config.put("open_loop_seconds", seconds);
+        config.put("model", "simulator, zero latency, in this JVM");
+
+        Infra infra = Infra.get();
+        Kafka kafka = new Kafka(infra.kafkaConfig());
+        TopicCatalog catalog = infra.catalog();
+        List<String> queues = List.of(catalog.queue(Priority.REALTIME).name(), catalog.queue(Priority.HIGH).name(),
+                catalog.queue(Priority.NORMAL).name(), catalog.queue(Priority.LOW).name());
+        var ser = infra.serdes().value(QueuedRequest.class);
+        try (ModelSimulator sim = ModelSimulator.start(ModelSimConfig.from(Settings.of(Map.of(
+                ModelSimConfig.PORT, "0", ModelSimConfig.THREADS, "4", ModelSimConfig.AUDIT_RETAIN, "200000"))));
+             KafkaIo io = new KafkaIo(infra);
+             KafkaProducer<String, byte[]> producer = kafka.producer()) {
+
+            ctx.log("throughput: %d queued calls, then one worker (max-in-flight %d)", calls, maxInFlight);
+            String group = "bench-worker-" + UUID.randomUUID();
+            Worker.reserve(kafka, catalog, group);
+            for (int i = 0; i < calls; i++) {
+                QueuedRequest q = Requests.queued("bench-" + (i % 8), Priority.values()[i % 4], "throughput " + i,
+                        Instant.now().truncatedTo(ChronoUnit.MILLIS));
+                String topic = catalog.queue(q.getPriority()).name();
+                producer.send(new ProducerRecord<>(topic, q.getRequest().getId(), ser.serialize(topic, q)));
+            }
+            producer.flush();
+            long startNanos = System.nanoTime();
+            double callsPerSecond;
+            try (WorkerService worker = Worker.start(infra, group, sim.baseUrl(), maxInFlight, Map.of("worker.id", "bench"))) {
+                KafkaIo.until(() -> sim.audit().servedCount(), n -> n >= calls);
+                long servedAt = System.nanoTime();
+                io.awaitCaughtUp(group, queues);
+                long durableAt = System.nanoTime();
+                List<Audit.Entry> entries = sim.audit().entries();
+                if (entries.size() < calls) {
+                    throw new IllegalStateException("the worker served " + entries.size() + " of " + calls + " calls in time");
+                }
+                Instant first = entries.get(0).timestamp();
+                Instant last = entries.get(entries.size() - 1).timestamp();
+                callsPerSecond = entries.size() / (Duration.between(first, last).toNanos() / 1e9);
+                double durablePerSecond = calls / ((durableAt - startNanos) / 1e9);
+                ObjectNode t = result.details().putObject("throughput");
+                t.put("calls", calls);
+                t.put("calls_per_second", Math.round(callsPerSecond));
+                t.put("records_per_second_until_committed_incl_startup", Math.round(durablePerSecond));
+                Result.putNumber(t, "seconds_to_serve_all_incl_startup", (servedAt - startNanos) / 1e9);
+                Timer overhead = worker.metrics().overheadTimer();
+                Result.putNumber(t, "poll_to_send_mean_ms_incl_wait_for_a_slot", overhead.mean(TimeUnit.MILLISECONDS));
+                ctx.log("  %.0f calls/s from first to last call; all outcomes committed %.2f s after start (%.0f records/s)",
+                        callsPerSecond, (durableAt - startNanos) / 1e9, durablePerSecond);
+            }
+
+            ctx.log("overhead: %d calls/s for %d s, open loop", rate, seconds);
+            sim.audit().reset();
+            String group2 = "bench-worker-" + UUID.randomUUID();
+            Worker.reserve(kafka, catalog, group2);
+            Map<String, Long> producedMicros = new ConcurrentHashMap<>();
+            Map<Double, Double> overhead = new HashMap<>();
+            Histogram e2e = Latencies.histogram();
+            try (WorkerService worker = Worker.start(infra, group2, sim.baseUrl(), maxInFlight, Map.of("worker.id", "bench"))) {
+                Thread.sleep(3_000); // the consumer joins and gets its partitions before anything is timed
+                int total = rate * seconds;
+                long interval = TimeUnit.SECONDS.toNanos(1) / rate;
+                long next = System.nanoTime();
+                for (int i = 0; i < total; i++) {
+                    long wait = next - System.nanoTime();
+                    if (wait > 0) {
+                        LockSupport.parkNanos(wait);
+                    }
+                    next += interval;
+                    QueuedRequest q = Requests.queued("bench-" + (i % 8), Priority.values()[i % 4], "latency " + i,
+                            Instant.now().truncatedTo(ChronoUnit.MILLIS));
+                    String topic = catalog.queue(q.getPriority()).name();
+                    byte[] value = ser.serialize(topic, q);
+                    producedMicros.put(q.getRequest().getId(), System.currentTimeMillis() * 1000);
+                    producer.send(new ProducerRecord<>(topic, q.getRequest().getId(), value));
+                }
+                producer.flush();
+                KafkaIo.until(() -> sim.audit().servedCount(), n -> n >= total);
+                for (Audit.Entry e : sim.audit().entries()) {
+                    Long p = producedMicros.get(e.requestId());
+                    if (p != null) {
+                        e2e.recordValue(Latencies.clamp(e.timestamp().toEpochMilli() * 1000 - p));
+                    }
+                }
+                for (ValueAtPercentile v : worker.metrics().overheadTimer().takeSnapshot().percentileValues()) {
+                    overhead.put(v.percentile(), v.value(TimeUnit.MILLISECONDS));
+                }
+            }
+            ObjectNode o = result.details().putObject("overhead");
+            o.put("rate_per_second", rate);
+            o.put("calls", e2e.getTotalCount());
+            Result.putNumber(o, "worker_overhead_p50_ms", overhead.getOrDefault(0.5, Double.NaN));
+            Result.putNumber(o, "worker_overhead_p99_ms", overhead.getOrDefault(0.99, Double.NaN));
+            o.put("worker_overhead_what", "record returned by poll -> HTTP request handed to the JDK client");
+            o.set("produced_to_model", Latencies.summary(e2e));
+            o.put("produced_to_model_what", "producer send -> simulator answered (zero latency): Kafka hop + worker; "
+                    + "millisecond resolution (the simulator's audit)");
+            ctx.log("  worker overhead p50 %.3f ms, p99 %.3f ms; produced → model p50 %.1f ms, p99 %.1f ms",
+                    overhead.getOrDefault(0.5, Double.NaN), overhead.getOrDefault(0.99, Double.NaN), Latencies.ms(e2e, 50),
+                    Latencies.ms(e2e, 99));
+
+            result.figure("calls_per_second", "calls/s through one worker (" + calls + " backlogged)", callsPerSecond, "calls/s");
+            result.figure("overhead_p50_ms", "worker overhead p50 at " + rate + "/s (poll → HTTP sent)",
+                    overhead.getOrDefault(0.5, Double.NaN), "ms");
+            result.figure("overhead_p99_ms", "worker overhead p99 at " + rate + "/s", overhead.getOrDefault(0.99, Double.NaN), "ms");
+            result.figure("produced_to_model_p99_ms", "record produced → model answered p99 at " + rate + "/s",
+                    Latencies.ms(e2e, 99), "ms");
+            double cps = callsPerSecond;
+            Ceiling.producerRecordsPerSecond(ctx, result).ifPresent(c ->
+                    result.ratio("worker_over_producer", "worker calls/s ÷ Kafka producer records/s", cps / c, ""));
+        }
+        result.note("The broker, the registry, the simulator (which renders JSON) and the producer share the cores with "
+                + "the worker, so these are lower bounds for a worker on its own machine.");
+    }
+}

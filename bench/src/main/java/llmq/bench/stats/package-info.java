@@ -1,0 +1,2 @@
+/** The harness's arithmetic: latency percentiles per window, Jain's fairness index, service gaps. */
+package llmq.bench.stats;

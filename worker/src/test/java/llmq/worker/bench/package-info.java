@@ -1,2 +1,0 @@
-/** Benchmarks of the worker; run by hand, never by the build. */
-package llmq.worker.bench;
