@@ -24,9 +24,10 @@ import llmq.topics.streams.StreamsSettings;
  *   <li>{@code router.state-dir} ({@code ./llmq-data/router}), {@code router.threads} ({@code 1}).</li>
  *   <li>{@code router.commit-interval} ({@code 20ms}): under exactly-once the floor on queueing latency.</li>
  *   <li>{@code router.tick} ({@code 5ms}): wall-clock punctuation that promotes, expires and tops queues up.</li>
- *   <li>{@code router.queue.depth.<level>} ({@code 16}): released-but-not-started requests each partition
- *       keeps in {@code llm.queue.<level>}. Size it so the workers never starve: at least a partition's
- *       share of the requests the workers start per second × (tick + commit interval + a poll).</li>
+ *   <li>{@code router.queue.depth.<level>} (realtime {@code 64}, high {@code 32}, normal and low
+ *       {@code 16}): released-but-not-started requests each partition keeps in {@code llm.queue.<level>}.
+ *       Size it so the workers never starve: at least a partition's share of the requests the workers
+ *       start per second × 0.1 s (a place cycles in about two commit intervals plus two fetches).</li>
  *   <li>{@code router.max-wait.<level>} (realtime {@code 100ms}, high {@code 5s}, normal {@code 30s},
  *       low {@code 120s}): a parked request waiting longer at its level is promoted one level.</li>
  *   <li>{@code router.aging.enabled} ({@code true}).</li>
@@ -45,6 +46,16 @@ public record RouterConfig(String applicationId, Path stateDir, Duration commitI
                            int defaultOutputTokens, Map<String, Double> tenantWeights, Duration dedupWindow,
                            Duration dedupPurgeInterval, ClassifyRules classify, String adminHost, int adminPort,
                            String advertised, Map<String, String> streamsOverrides) {
+
+    /**
+     * Defaults of {@code router.queue.depth.<level>}. A queue place is free again only when the router
+     * sees the worker's STARTED event, which its read-committed consumer sees after its own next
+     * commit: a place cycles in about two commit intervals plus two fetches (60–100 ms here). The
+     * urgent levels get room for bursts; the lower ones stay shallow so their backlog can still be
+     * reordered, promoted and cancelled.
+     */
+    public static final Map<Priority, Integer> DEFAULT_DEPTH = Map.of(
+            Priority.REALTIME, 64, Priority.HIGH, 32, Priority.NORMAL, 16, Priority.LOW, 16);
 
     /** Defaults of {@code router.max-wait.<level>}. */
     public static final Map<Priority, Duration> DEFAULT_MAX_WAIT = Map.of(
@@ -92,7 +103,7 @@ public record RouterConfig(String applicationId, Path stateDir, Duration commitI
         Map<Priority, Integer> depth = new EnumMap<>(Priority.class);
         Map<Priority, Duration> wait = new EnumMap<>(Priority.class);
         for (Priority p : Priority.values()) {
-            depth.put(p, s.integer("router.queue.depth." + TopicCatalog.level(p), 16));
+            depth.put(p, s.integer("router.queue.depth." + TopicCatalog.level(p), DEFAULT_DEPTH.get(p)));
             wait.put(p, s.duration("router.max-wait." + TopicCatalog.level(p), DEFAULT_MAX_WAIT.get(p)));
         }
         Map<String, Double> weights = new HashMap<>();

@@ -120,7 +120,9 @@ public final class DedupProcessor implements Processor<String, LlmRequest, Strin
                 .setRequest(req).setPriority(level).setOriginalPriority(level).setDedupKey(key).setAttempt(1)
                 .setAcceptedAt(accepted).setReleasedAt(Instant.ofEpochMilli(now))
                 .build();
-        context.forward(new Record<String, Routed>(req.getId(), new Routed.Admitted(q), now));
+        // keyed by its own request id (no idempotency key): already in its request id's partition
+        boolean local = record.key() != null && record.key().equals(req.getId());
+        context.forward(new Record<String, Routed>(req.getId(), new Routed.Admitted(q, local), now));
     }
 
     private Priority level(LlmRequest req) {

@@ -17,8 +17,12 @@ public sealed interface Routed {
     record Intake(LlmRequest request, Priority level) implements Routed {
     }
 
-    /** A request admitted by dedup, to be re-keyed by request id for the scheduler. */
-    record Admitted(QueuedRequest queued) implements Routed {
+    /**
+     * A request admitted by dedup. {@code local}: its intake record was keyed by its request id, so it
+     * is already in the partition of its request id and goes to the scheduler in the same task (one
+     * transaction); otherwise it is re-keyed through the repartition topic first.
+     */
+    record Admitted(QueuedRequest queued, boolean local) implements Routed {
     }
 
     /** A release into {@code llm.queue.<priority>}. */

@@ -44,8 +44,10 @@ import org.apache.kafka.streams.state.Stores;
  *       ACCEPTED event; invalid records to {@code llm.dlq}. Uses the global store
  *       {@value #TENANTS_STORE} over {@code llm.config.tenants}.</li>
  *   <li><b>Dedup</b> {@code llm.requests.<priority>} (key: dedup key) in {@code router-dedup}:
- *       duplicates become DEDUPLICATED events on {@code llm.events}; admitted requests are
- *       re-keyed by request id through the repartition topic {@value #ADMITTED_REPARTITION}.</li>
+ *       duplicates become DEDUPLICATED events on {@code llm.events}. A request whose dedup key is
+ *       its request id (no idempotency key) is already in its request id's partition and goes
+ *       straight to the scheduler in the same task; one with an idempotency key is re-keyed by
+ *       request id through the repartition topic {@value #ADMITTED_REPARTITION}.</li>
  *   <li><b>Schedule</b> the admitted requests together with {@code llm.events} (both keyed by
  *       request id, so a request's STARTED, RETRY_SCHEDULED, COMPLETED and CANCEL_REQUESTED
  *       events reach the task that holds it): park, age, release by tenant share into
@@ -108,6 +110,7 @@ public final class RouterTopology {
                 .process(() -> new DedupProcessor(config.dedupWindow(), config.dedupPurgeInterval(), Map.copyOf(levelByTopic),
                         metrics), Named.as("dedup"), DedupProcessor.STORE, DedupProcessor.EXPIRY_STORE);
         Map<String, KStream<String, Routed>> dedupBranches = deduped.split(Named.as("deduped-"))
+                .branch((k, v) -> v instanceof Routed.Admitted a && a.local(), Branched.as("local"))
                 .branch((k, v) -> v instanceof Routed.Admitted, Branched.as("admitted"))
                 .branch((k, v) -> v instanceof Routed.Event, Branched.withConsumer(s -> events(s, catalog, serdes, "dedup"), "events"))
                 .branch((k, v) -> v instanceof Routed.Dead, Branched.withConsumer(s -> dead(s, catalog, serdes, "dedup"), "dlq"))
@@ -127,9 +130,14 @@ public final class RouterTopology {
                 .stream(catalog.events().name(), Consumed.with(Serdes.String(), serdes.value(RequestEvent.class)).withName("events-source"))
                 .filter((k, e) -> e != null && SCHEDULER_EVENTS.contains(e.getType()), Named.as("scheduler-events"))
                 .mapValues(SchedulerInput::of, Named.as("event-input"));
+        // requests keyed by their own id skip the repartition: dedup and scheduler then share one
+        // sub-topology (and one transaction), which is the common case's whole latency budget
+        KStream<String, SchedulerInput> local = dedupBranches.get("deduped-local")
+                .mapValues(v -> SchedulerInput.of(((Routed.Admitted) v).queued()), Named.as("local-input"));
         KStream<String, Routed> scheduled = admitted
                 .mapValues(SchedulerInput::of, Named.as("admitted-input"))
                 .merge(events, Named.as("scheduler-input"))
+                .merge(local, Named.as("scheduler-local-input"))
                 .process(() -> new SchedulerProcessor(config.queueDepth(), config.maxWait(), config.agingEnabled(), config.tick(),
                                 new CostEstimator(config.defaultOutputTokens()), config.tenantWeights(), TENANTS_STORE, metrics),
                         Named.as("scheduler"), SchedulerProcessor.REQUESTS_STORE, SchedulerProcessor.VTC_STORE);
