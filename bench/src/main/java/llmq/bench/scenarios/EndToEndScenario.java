@@ -57,7 +57,7 @@ public final class EndToEndScenario implements Scenario {
 
     @Override
     public void run(RunContext ctx, Result result) throws Exception {
-        int[] rates = Arrays.stream(ctx.param("rates", ctx.quick() ? "50,100" : "100,200,400,600,800,1200,1600")
+        int[] rates = Arrays.stream(ctx.param("rates", ctx.quick() ? "50,100" : "100,200,300,400,500,600,800,1200,1600")
                 .split(",")).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
         int seconds = ctx.param("step-seconds", 8, 3);
         int drainSeconds = ctx.param("drain-seconds", 10, 10);
