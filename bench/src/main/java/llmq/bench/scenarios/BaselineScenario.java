@@ -12,6 +12,7 @@ import llmq.bench.rig.BareEosHop;
 import llmq.bench.rig.ChildJvm;
 import llmq.bench.rig.Kafka;
 import llmq.bench.stats.Latencies;
+import llmq.common.json.Json;
 import llmq.testsupport.Infra;
 import org.HdrHistogram.Histogram;
 import org.apache.kafka.clients.admin.Admin;
@@ -44,6 +45,7 @@ public final class BaselineScenario implements Scenario {
     public void run(RunContext ctx, Result result) throws Exception {
         int recordSize = ctx.param("record-size", 1024, 1024);
         int records = ctx.param("records", 400_000, 40_000);
+        int producerRounds = ctx.param("producer-rounds", 3, 1);
         int latencyMessages = ctx.param("latency-messages", 3_000, 500);
         int hopRate = ctx.param("hop-rate", 1000, 500);
         int hopSeconds = ctx.param("hop-seconds", 15, 3);
@@ -51,6 +53,7 @@ public final class BaselineScenario implements Scenario {
         ObjectNode config = result.config();
         config.put("record_size_bytes", recordSize);
         config.put("producer_records", records);
+        config.put("producer_rounds", producerRounds);
         config.put("producer_settings", "acks=all enable.idempotence=true linger.ms=1 compression.type=lz4 (llmq's producer)");
         config.put("producer_topic_partitions", 6);
         config.put("end_to_end_messages", latencyMessages);
@@ -67,20 +70,30 @@ public final class BaselineScenario implements Scenario {
             admin.createTopics(List.of(new NewTopic(perfTopic, 6, (short) 1), new NewTopic(latencyTopic, 1, (short) 1))).all().get();
         }
 
-        ctx.log("Kafka ProducerPerformance: %d records of %d bytes", records, recordSize);
-        List<String> perfArgs = new ArrayList<>(List.of("--topic", perfTopic, "--num-records", Integer.toString(records),
-                "--record-size", Integer.toString(recordSize), "--throughput", "-1",
-                "--command-property", "bootstrap.servers=" + infra.bootstrapServers(), "acks=all", "enable.idempotence=true",
-                "linger.ms=1", "compression.type=lz4"));
-        KafkaTools.Producer perf;
-        try (ChildJvm tool = ChildJvm.start(ChildJvm.ownClasspath(), List.of("-Xmx512m"), KafkaTools.PRODUCER_PERFORMANCE,
-                perfArgs, ctx.scratch("producer-performance"), ctx.logs().resolve("baseline-producer-performance.log"))) {
-            int rc = tool.await(Duration.ofSeconds(180));
-            perf = KafkaTools.producer(tool.output());
-            if (rc != 0 || perf == null) {
-                throw new IllegalStateException("ProducerPerformance failed (exit " + rc + "):\n" + tool.output());
+        // one round varies by ±20 % on a shared 2-core machine: the median of a few rounds is the ceiling
+        List<KafkaTools.Producer> rounds = new ArrayList<>();
+        for (int round = 1; round <= producerRounds; round++) {
+            ctx.log("Kafka ProducerPerformance round %d of %d: %d records of %d bytes", round, producerRounds, records,
+                    recordSize);
+            List<String> perfArgs = new ArrayList<>(List.of("--topic", perfTopic, "--num-records", Integer.toString(records),
+                    "--record-size", Integer.toString(recordSize), "--throughput", "-1",
+                    "--command-property", "bootstrap.servers=" + infra.bootstrapServers(), "acks=all", "enable.idempotence=true",
+                    "linger.ms=1", "compression.type=lz4"));
+            try (ChildJvm tool = ChildJvm.start(ChildJvm.ownClasspath(), List.of("-Xmx512m"), KafkaTools.PRODUCER_PERFORMANCE,
+                    perfArgs, ctx.scratch("producer-performance-" + round),
+                    ctx.logs().resolve("baseline-producer-performance-" + round + ".log"))) {
+                int rc = tool.await(Duration.ofSeconds(180));
+                KafkaTools.Producer one = KafkaTools.producer(tool.output());
+                if (rc != 0 || one == null) {
+                    throw new IllegalStateException("ProducerPerformance failed (exit " + rc + "):\n" + tool.output());
+                }
+                ctx.log("  %.0f records/s", one.recordsPerSecond());
+                rounds.add(one);
             }
         }
+        List<KafkaTools.Producer> sorted = new ArrayList<>(rounds);
+        sorted.sort(java.util.Comparator.comparingDouble(KafkaTools.Producer::recordsPerSecond));
+        KafkaTools.Producer perf = sorted.get(sorted.size() / 2);
         ctx.log("  %.0f records/s (%.1f MB/s), p50 %d ms, p99 %d ms", perf.recordsPerSecond(), perf.mbPerSecond(),
                 perf.p50Ms(), perf.p99Ms());
 
@@ -105,6 +118,9 @@ public final class BaselineScenario implements Scenario {
 
         ObjectNode d = result.details();
         ObjectNode p = d.putObject("producer_performance");
+        p.set("rounds_records_per_second", Json.mapper().valueToTree(
+                rounds.stream().map(KafkaTools.Producer::recordsPerSecond).toList()));
+        p.put("which", "the median round by records/s");
         p.put("records", perf.records());
         p.put("records_per_second", perf.recordsPerSecond());
         p.put("mb_per_second", perf.mbPerSecond());
@@ -123,7 +139,7 @@ public final class BaselineScenario implements Scenario {
         l.put("what", "send (acks=all, synchronous) then poll the same record back; whole milliseconds as the tool prints them");
         d.set("eos_hop", Latencies.summary(hop));
 
-        result.figure("producer_records_per_second", "Kafka ProducerPerformance, " + recordSize + " B, acks=all",
+        result.figure("producer_records_per_second", "Kafka ProducerPerformance, " + recordSize + " B, acks=all, median of " + producerRounds,
                 perf.recordsPerSecond(), "records/s");
         result.figure("end_to_end_p99_ms", "Kafka EndToEndLatency p99", e2e.p99Ms(), "ms");
         result.figure("eos_hop_p50_ms", "bare exactly-once Streams hop p50 (commit " + commitMs + " ms)", Latencies.ms(hop, 50), "ms");

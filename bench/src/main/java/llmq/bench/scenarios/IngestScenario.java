@@ -56,7 +56,7 @@ public final class IngestScenario implements Scenario {
 
     @Override
     public void run(RunContext ctx, Result result) throws Exception {
-        int[] rates = Arrays.stream(ctx.param("rates", ctx.quick() ? "100,300" : "200,400,800,1200,1600,2400,3200,4800,6400")
+        int[] rates = Arrays.stream(ctx.param("rates", ctx.quick() ? "100,300" : "200,400,800,1200,1600,2000,2400,2800,3200,4000,4800,6400")
                 .split(",")).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
         int seconds = ctx.param("step-seconds", 8, 2);
         double p99LimitMs = ctx.param("p99-limit-ms", 100.0, 100.0);

@@ -54,7 +54,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * requests parked), which would make "without backlog" look worse than "with".
  *
  * <p>Run alone: {@code bench/run priority-isolation [--param backlog=100000] [--param rate=1000]
- * [--param seconds=15] [--param commit-interval-ms=20]} (replaces {@code mvn -pl priority-router exec:java
+ * [--param seconds=25] [--param commit-interval-ms=20]} (replaces {@code mvn -pl priority-router exec:java
  * ... RouterBenchmark}).
  */
 public final class PriorityIsolationScenario implements Scenario {
@@ -86,7 +86,7 @@ public final class PriorityIsolationScenario implements Scenario {
     public void run(RunContext ctx, Result result) throws Exception {
         int backlog = ctx.param("backlog", 100_000, 10_000);
         int rate = ctx.param("rate", 1000, 300);
-        int seconds = ctx.param("seconds", 15, 4);
+        int seconds = ctx.param("seconds", 25, 4);
         int warmup = ctx.param("warmup-seconds", 5, 2);
         int commitMs = ctx.param("commit-interval-ms", 20, 20);
         double lowRate = ctx.param("low-rate", 100.0, 100.0);
