@@ -80,8 +80,8 @@ public final class EndToEndScenario implements Scenario {
             DbConfig db = stack.postgres().db();
             try (EventTimeline timeline = new EventTimeline(kafka, catalog, serdes, id -> true, List.of())) {
                 // a cold JVM on two cores is markedly slower for its first seconds (JIT, first requests of every path)
-                int warmRate = ctx.quick() ? 50 : 100;
-                int warmSeconds = ctx.param("warmup-seconds", 10, 4);
+                int warmRate = ctx.quick() ? 50 : 200;
+                int warmSeconds = ctx.param("warmup-seconds", 20, 4);
                 ctx.log("warm-up: %d/s for %d s", warmRate, warmSeconds);
                 result.config().put("warmup", warmRate + "/s for " + warmSeconds + " s, not measured");
                 HttpLoad.Step warm = load.step(warmRate, Duration.ofSeconds(warmSeconds), IngestScenario::body,
