@@ -94,7 +94,9 @@ public final class IngestScenario implements Scenario {
                 double sustained = 0;
                 HttpLoad.Step best = null;
                 String metrics = stack.ingestUrl() + "/metrics";
-                for (int rate : rates) {
+                boolean retried = false;
+                for (int i = 0; i < rates.length; i++) {
+                    int rate = rates[i];
                     String before = Prometheus.scrape(metrics);
                     HttpLoad.Step step = load.step(rate, Duration.ofSeconds(seconds), IngestScenario::body, Duration.ofSeconds(30));
                     String after = Prometheus.scrape(metrics);
@@ -108,17 +110,28 @@ public final class IngestScenario implements Scenario {
                     ObjectNode s = step.json();
                     Result.putNumber(s, "kafka_ack_mean_ms", ackCount > 0 ? ackSum / ackCount * 1000 : Double.NaN);
                     s.put("sustained", ok);
+                    s.put("attempt", retried ? 2 : 1);
                     steps.add(s);
                     ctx.log("%5d/s offered: %5.0f 202/s, p50 %.1f ms, p99 %.1f ms (Kafka ack mean %.1f ms), failures %d %s%s",
                             rate, step.acceptedPerSecond(), Latencies.ms(step.latency(), 50), p99,
                             ackCount > 0 ? ackSum / ackCount * 1000 : Double.NaN, step.failures(),
                             step.errors().isEmpty() ? "" : step.errors().toString(), ok ? "" : "  ← not sustained");
+                    acceptedSoFar += step.accepted();
                     if (!ok) {
+                        // one hiccup (a GC pause, a log roll, a slow commit) must not end the search: a failed step
+                        // is run once more, once the system is quiet again, before the search stops
+                        if (!retried && !ctx.quick()) {
+                            retried = true;
+                            ctx.log("        once more at %d/s", rate);
+                            awaitQuiet(ctx, timeline, acceptedSoFar);
+                            i--;
+                            continue;
+                        }
                         break;
                     }
+                    retried = false;
                     sustained = rate;
                     best = step;
-                    acceptedSoFar += step.accepted();
                     awaitQuiet(ctx, timeline, acceptedSoFar);
                 }
                 result.figure("max_sustained_accepted_per_second", "max sustained 202/s (highest step with p99 ≤ "
