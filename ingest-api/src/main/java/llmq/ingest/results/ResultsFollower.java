@@ -1,17 +1,16 @@
 package llmq.ingest.results;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import llmq.avro.EventType;
 import llmq.avro.LlmResult;
 import llmq.avro.RequestEvent;
 import llmq.topics.catalog.TopicCatalog;
 import llmq.topics.catalog.TopicSerdes;
+import llmq.topics.provision.Partitions;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
@@ -95,14 +94,8 @@ public final class ResultsFollower implements AutoCloseable {
         long backoff = 200;
         while (running) {
             try {
-                List<TopicPartition> partitions = new ArrayList<>();
-                for (String topic : List.of(catalog.results().name(), catalog.events().name())) {
-                    List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(10));
-                    if (infos == null || infos.isEmpty()) {
-                        throw new KafkaException("topic " + topic + " does not exist (yet)");
-                    }
-                    infos.forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
-                }
+                List<TopicPartition> partitions = Partitions.of(consumer,
+                        List.of(catalog.results().name(), catalog.events().name()), Duration.ofSeconds(10));
                 consumer.assign(partitions);
                 consumer.seekToEnd(partitions);
                 // resolve the positions now: what is written after this point is seen

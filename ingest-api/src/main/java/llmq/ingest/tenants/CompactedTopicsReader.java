@@ -1,14 +1,13 @@
 package llmq.ingest.tenants;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import llmq.topics.provision.Partitions;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
@@ -84,14 +83,7 @@ public final class CompactedTopicsReader implements AutoCloseable {
         long backoff = 200;
         while (true) {
             try {
-                List<TopicPartition> partitions = new ArrayList<>();
-                for (String topic : handlers.keySet()) {
-                    List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(10));
-                    if (infos == null || infos.isEmpty()) {
-                        throw new KafkaException("topic " + topic + " does not exist (yet)");
-                    }
-                    infos.forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
-                }
+                List<TopicPartition> partitions = Partitions.of(consumer, handlers.keySet(), Duration.ofSeconds(10));
                 consumer.assign(partitions);
                 consumer.seekToBeginning(partitions);
                 return new HashMap<>(consumer.endOffsets(partitions, Duration.ofSeconds(10)));
