@@ -5,8 +5,13 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import llmq.billing.BillingService;
+import llmq.common.config.ConfigException;
 import llmq.common.config.Settings;
 import llmq.common.kafka.KafkaConfig;
 import llmq.embedded.kafka.EmbeddedKafka;
@@ -32,6 +37,9 @@ import org.slf4j.LoggerFactory;
 public final class Stack implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Stack.class);
+    /** The setting naming the services to start beside ingest. */
+    public static final String SERVICES_KEY = "standalone.services";
+    private static final List<String> SERVICES = List.of("router", "worker", "billing");
 
     /** Where each component listens; 0 picks a free port. */
     public record Ports(int kafka, int kafkaController, int postgres, int registry, int model, int ingest,
@@ -128,20 +136,53 @@ public final class Stack implements AutoCloseable {
         });
         settings = base.with(merged);
 
-        RouterService router = track(RouterService.start(settings));
-        track(WorkerService.start(settings));
-        track(BillingService.start(settings));
+        Set<String> services = services(user);
+        RouterService router = services.contains("router") ? track(RouterService.start(settings)) : null;
+        if (services.contains("worker")) {
+            track(WorkerService.start(settings));
+        }
+        if (services.contains("billing")) {
+            track(BillingService.start(settings));
+        }
         // ingest asks the router for queue positions; the admin secrets persist like the dev key
         adminToken = DevSeed.secret(dataDir.resolve("admin-token"));
         Map<String, String> ingestDefaults = new LinkedHashMap<>();
-        ingestDefaults.put("ingest.router-admin-url", "http://127.0.0.1:" + router.adminPort());
+        if (router != null) {
+            ingestDefaults.put("ingest.router-admin-url", "http://127.0.0.1:" + router.adminPort());
+        }
         ingestDefaults.put("ingest.admin-token", adminToken);
         ingestDefaults.put("ingest.callbacks.secret", DevSeed.secret(dataDir.resolve("callback-secret")));
         ingestDefaults.keySet().removeIf(k -> user.raw(k) != null);
         settings = settings.with(ingestDefaults);
         adminToken = settings.raw("ingest.admin-token");
         ingest = track(IngestApi.start(settings));
-        LOG.info("llmq up in {} ms", (System.nanoTime() - t0) / 1_000_000);
+        LOG.info("llmq up in {} ms{}", (System.nanoTime() - t0) / 1_000_000,
+                services.size() == SERVICES.size() ? "" : " (services: ingest, " + String.join(", ", services) + ")");
+    }
+
+    /**
+     * {@code standalone.services}: which of the router, the worker and billing to start beside ingest
+     * (default all three). Without them ingest still accepts requests onto the intake topics; they wait
+     * there, durable, until the services run.
+     */
+    public static Set<String> services(Settings user) {
+        String raw = user.raw(SERVICES_KEY);
+        if (raw == null || raw.isBlank()) {
+            return new LinkedHashSet<>(SERVICES);
+        }
+        Set<String> chosen = new LinkedHashSet<>();
+        for (String s : raw.split(",")) {
+            String name = s.trim().toLowerCase(Locale.ROOT);
+            if (name.isEmpty() || name.equals("none") || name.equals("ingest")) {
+                continue;
+            }
+            if (!SERVICES.contains(name)) {
+                throw new ConfigException(SERVICES_KEY, raw, "names " + name + "; the services are " + String.join(", ", SERVICES)
+                        + " (ingest always runs), or none");
+            }
+            chosen.add(name);
+        }
+        return chosen;
     }
 
     private <T extends AutoCloseable> T track(T component) {

@@ -28,11 +28,15 @@ import llmq.topics.catalog.TopicCatalog;
 import llmq.topics.catalog.TopicSerdes;
 
 /**
- * Scenario 2: {@code POST /v1/requests} on the standalone system (everything of {@code llmq up} in
- * this JVM, zero-latency model simulator) at increasing open-loop rates, until the p99 from intended
- * send to 202 exceeds 100 ms or any request fails. Figure: the highest rate sustained (202/s);
- * ratio to Kafka's producer ceiling. Between steps the system drains what it accepted, so each step
- * starts quiet.
+ * Scenario 2: {@code POST /v1/requests} on the standalone system ({@code llmq up} in this JVM: broker,
+ * PostgreSQL, registry and ingest) at increasing open-loop rates, until the p99 from intended send to
+ * 202 exceeds 100 ms or any request fails. Figure: the highest rate sustained (202/s); ratio to
+ * Kafka's producer ceiling. The router and the worker do not run by default
+ * ({@code standalone.services=billing}; billing's CDC engine brings ingest its API keys and tenants):
+ * ingest is measured on its own, as ProducerPerformance measures the producer on its own, and the
+ * downstream catching up with an earlier step does not take the cores from a later one (scenario 3
+ * measures the whole way). {@code --param services=router,worker,billing} runs them too; between steps
+ * the system then drains what it accepted, so each step starts quiet.
  */
 public final class IngestScenario implements Scenario {
 
@@ -56,8 +60,7 @@ public final class IngestScenario implements Scenario {
 
     @Override
     public void run(RunContext ctx, Result result) throws Exception {
-        int[] rates = Arrays.stream(ctx.param("rates", ctx.quick() ? "100,300" : "200,400,800,1200,1600,2000,2400,2800,3200,4000,4800,6400")
-                .split(",")).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
+        int[] rates = CapacitySearch.ladder(ctx.param("rates", ctx.quick() ? "100,300" : "400,800,1600,2400,3200,4800,6400"));
         int seconds = ctx.param("step-seconds", 8, 2);
         double p99LimitMs = ctx.param("p99-limit-ms", 100.0, 100.0);
         int maxInFlight = ctx.param("max-in-flight", 4096, 4096);
@@ -69,9 +72,12 @@ public final class IngestScenario implements Scenario {
         config.put("prompt_chars", PROMPT_CHARS);
         config.put("client", "JDK HttpClient, HTTP/1.1, asynchronous, open loop, at most " + maxInFlight + " in flight");
 
+        String services = ctx.param("services", "billing");
+        boolean downstream = Stack.services(Settings.of(Map.of(Stack.SERVICES_KEY, services))).contains("router");
+        config.put("services_beside_ingest", services);
         Path data = ctx.scratch("stack");
-        ctx.log("starting the standalone system in %s", data);
-        try (Stack stack = Stack.start(data, Stack.Ports.ephemeral(), Settings.of(Map.of(
+        ctx.log("starting the standalone system in %s (services beside ingest: %s)", data, services);
+        try (Stack stack = Stack.start(data, Stack.Ports.ephemeral(), Settings.of(Map.of(Stack.SERVICES_KEY, services,
                 "modelsim.ttft", "0ms", "modelsim.per-token", "0ms", "worker.health.interval", "0")));
              HttpLoad load = new HttpLoad(stack.ingestUrl(), stack.apiKey(), maxInFlight)) {
             TopicCatalog catalog = TopicCatalog.defaults();
@@ -79,7 +85,7 @@ public final class IngestScenario implements Scenario {
             config.put("request_avro_bytes", avroSize(serdes, catalog));
             Kafka kafka = new Kafka(new KafkaConfig(stack.kafka().bootstrapServers(), stack.registryUrl(), Map.of()));
             Predicate<String> all = id -> true;
-            try (EventTimeline timeline = new EventTimeline(kafka, catalog, serdes, all, List.of())) {
+            try (EventTimeline timeline = downstream ? new EventTimeline(kafka, catalog, serdes, all, List.of()) : null) {
                 // a cold JVM on two cores is markedly slower for its first seconds (JIT, first requests of every path)
                 int warmRate = ctx.quick() ? 100 : 200;
                 int warmSeconds = ctx.param("warmup-seconds", 10, 4);
@@ -88,15 +94,13 @@ public final class IngestScenario implements Scenario {
                 HttpLoad.Step warm = load.step(warmRate, Duration.ofSeconds(warmSeconds), IngestScenario::body,
                         Duration.ofSeconds(10));
                 awaitQuiet(ctx, timeline, warm.accepted());
-                long acceptedSoFar = warm.accepted();
 
                 ArrayNode steps = result.details().putArray("steps");
-                double sustained = 0;
-                HttpLoad.Step best = null;
+                HttpLoad.Step[] best = new HttpLoad.Step[1];
+                long[] acceptedSoFar = {warm.accepted()};
                 String metrics = stack.ingestUrl() + "/metrics";
-                boolean retried = false;
-                for (int i = 0; i < rates.length; i++) {
-                    int rate = rates[i];
+                CapacitySearch.Outcome found = CapacitySearch.find(ctx, rates, ctx.param("resolution", 0.1, 0.5), 100,
+                        (rate, attempt) -> {
                     String before = Prometheus.scrape(metrics);
                     HttpLoad.Step step = load.step(rate, Duration.ofSeconds(seconds), IngestScenario::body, Duration.ofSeconds(30));
                     String after = Prometheus.scrape(metrics);
@@ -110,47 +114,46 @@ public final class IngestScenario implements Scenario {
                     ObjectNode s = step.json();
                     Result.putNumber(s, "kafka_ack_mean_ms", ackCount > 0 ? ackSum / ackCount * 1000 : Double.NaN);
                     s.put("sustained", ok);
-                    s.put("attempt", retried ? 2 : 1);
+                    s.put("attempt", attempt);
                     steps.add(s);
                     ctx.log("%5d/s offered: %5.0f 202/s, p50 %.1f ms, p99 %.1f ms (Kafka ack mean %.1f ms), failures %d %s%s",
                             rate, step.acceptedPerSecond(), Latencies.ms(step.latency(), 50), p99,
                             ackCount > 0 ? ackSum / ackCount * 1000 : Double.NaN, step.failures(),
                             step.errors().isEmpty() ? "" : step.errors().toString(), ok ? "" : "  ← not sustained");
-                    acceptedSoFar += step.accepted();
-                    if (!ok) {
-                        // one hiccup (a GC pause, a log roll, a slow commit) must not end the search: a failed step
-                        // is run once more, once the system is quiet again, before the search stops
-                        if (!retried && !ctx.quick()) {
-                            retried = true;
-                            ctx.log("        once more at %d/s", rate);
-                            awaitQuiet(ctx, timeline, acceptedSoFar);
-                            i--;
-                            continue;
-                        }
-                        break;
+                    acceptedSoFar[0] += step.accepted();
+                    // the next step (or the same rate once more) starts when the system is quiet again
+                    awaitQuiet(ctx, timeline, acceptedSoFar[0]);
+                    if (ok && (best[0] == null || rate > best[0].offeredRate())) {
+                        best[0] = step;
                     }
-                    retried = false;
-                    sustained = rate;
-                    best = step;
-                    awaitQuiet(ctx, timeline, acceptedSoFar);
-                }
+                    return ok;
+                });
+                double sustained = found.sustained();
+                result.details().put("first_rate_not_sustained", found.failed());
                 result.figure("max_sustained_accepted_per_second", "max sustained 202/s (highest step with p99 ≤ "
                         + (int) p99LimitMs + " ms and no errors)", sustained, "req/s");
-                if (best != null) {
-                    result.figure("p99_ms_at_max", "p99 intended send → 202 at that rate", Latencies.ms(best.latency(), 99), "ms");
+                if (best[0] != null) {
+                    result.figure("p99_ms_at_max", "p99 intended send → 202 at that rate", Latencies.ms(best[0].latency(), 99), "ms");
                 }
                 double max = sustained;
                 Ceiling.producerRecordsPerSecond(ctx, result).ifPresent(c ->
                         result.ratio("ingest_over_producer", "ingest 202/s ÷ Kafka producer records/s", max / c, ""));
-                if (rates.length > 0 && sustained == rates[rates.length - 1]) {
+                if (found.aboveLadder()) {
                     result.note("every offered rate was sustained: the limit is above the last step");
                 }
             }
         }
     }
 
-    /** Waits (bounded) until the system has completed what it accepted, so the next step starts quiet. */
+    /**
+     * Waits (bounded) until the system has completed what it accepted, so the next step starts quiet; with
+     * no downstream ({@code timeline} null), a second for the broker's and the JIT's after-work.
+     */
     private static void awaitQuiet(RunContext ctx, EventTimeline timeline, long accepted) throws InterruptedException {
+        if (timeline == null) {
+            Thread.sleep(1000);
+            return;
+        }
         long done = timeline.await(EventType.COMPLETED, accepted, Duration.ofSeconds(ctx.quick() ? 5 : 10));
         if (done < accepted) {
             ctx.log("  (downstream still busy: %d of %d completed; going on)", done, accepted);

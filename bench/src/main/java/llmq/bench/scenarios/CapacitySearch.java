@@ -1,0 +1,89 @@
+package llmq.bench.scenarios;
+
+import java.util.Arrays;
+import llmq.bench.RunContext;
+
+/**
+ * Finds the highest rate a system sustains: a rising ladder of rates until one is not sustained,
+ * then bisection between the last sustained rate and the first one that was not, until the two are
+ * within {@code resolution} of each other (a fraction of the sustained rate). The figure is then not
+ * tied to the ladder's rungs: with rungs 100 apart, a system that sustains 590/s and one that sustains
+ * 510/s would both read 500.
+ *
+ * <p>A probe that fails is run once more before it counts (outside quick mode): one hiccup — a GC
+ * pause, a log roll, a slow commit, the JIT compiling the overload paths for the first time — must not
+ * end the search. The probe itself records what it measured; the search only steers.
+ */
+final class CapacitySearch {
+
+    /** One step at an offered rate: true when the system sustained it. {@code attempt} is 1 or 2. */
+    interface Probe {
+        boolean sustains(int rate, int attempt) throws Exception;
+    }
+
+    /** The result: the highest sustained rate (0 if none) and the lowest failed one (-1 if every rung held). */
+    record Outcome(int sustained, int failed) {
+        boolean aboveLadder() {
+            return failed < 0;
+        }
+    }
+
+    private CapacitySearch() {
+    }
+
+    /** Parses a comma-separated ladder of rates, ascending. */
+    static int[] ladder(String rates) {
+        int[] r = Arrays.stream(rates.split(",")).map(String::trim).filter(s -> !s.isEmpty())
+                .mapToInt(Integer::parseInt).toArray();
+        for (int i = 1; i < r.length; i++) {
+            if (r[i] <= r[i - 1]) {
+                throw new IllegalArgumentException("rates must be ascending: " + rates);
+            }
+        }
+        return r;
+    }
+
+    /**
+     * Runs the ladder, then bisects. {@code grain} is the coarsest rate step worth telling apart
+     * (rates tried are multiples of it).
+     */
+    static Outcome find(RunContext ctx, int[] ladder, double resolution, int grain, Probe probe) throws Exception {
+        int ok = 0;
+        int failed = -1;
+        for (int rate : ladder) {
+            if (sustains(ctx, rate, probe)) {
+                ok = rate;
+            } else {
+                failed = rate;
+                break;
+            }
+        }
+        if (failed < 0) {
+            return new Outcome(ok, -1);
+        }
+        while (failed - ok > Math.max(grain, resolution * ok)) {
+            int mid = (int) Math.round((ok + failed) / 2.0 / grain) * grain;
+            if (mid <= ok || mid >= failed) {
+                break;
+            }
+            ctx.log("        bisecting between %d/s and %d/s: %d/s", ok, failed, mid);
+            if (sustains(ctx, mid, probe)) {
+                ok = mid;
+            } else {
+                failed = mid;
+            }
+        }
+        return new Outcome(ok, failed);
+    }
+
+    private static boolean sustains(RunContext ctx, int rate, Probe probe) throws Exception {
+        if (probe.sustains(rate, 1)) {
+            return true;
+        }
+        if (ctx.quick()) {
+            return false;
+        }
+        ctx.log("        once more at %d/s", rate);
+        return probe.sustains(rate, 2);
+    }
+}
