@@ -40,6 +40,11 @@ public final class RunContext {
         return quick;
     }
 
+    /** The scenario's name. */
+    public String scenario() {
+        return scenario;
+    }
+
     public String runId() {
         return runId;
     }

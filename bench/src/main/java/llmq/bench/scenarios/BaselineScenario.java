@@ -2,7 +2,6 @@ package llmq.bench.scenarios;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import llmq.bench.RunContext;
@@ -64,39 +63,15 @@ public final class BaselineScenario implements Scenario {
         Infra infra = Infra.get();
         Kafka kafka = new Kafka(infra.kafkaConfig());
         String run = UUID.randomUUID().toString().substring(0, 8);
-        String perfTopic = "bench.baseline-" + run;
         String latencyTopic = "bench.latency-" + run;
         try (Admin admin = kafka.admin()) {
-            admin.createTopics(List.of(new NewTopic(perfTopic, 6, (short) 1), new NewTopic(latencyTopic, 1, (short) 1))).all().get();
+            admin.createTopics(List.of(new NewTopic(latencyTopic, 1, (short) 1))).all().get();
         }
 
         // one round varies by ±20 % on a shared 2-core machine: the median of a few rounds is the ceiling
-        List<KafkaTools.Producer> rounds = new ArrayList<>();
-        // round 0 warms the broker and its page cache up (rounds rose 48k → 67k → 96k records/s without it): not counted
-        for (int round = ctx.quick() ? 1 : 0; round <= producerRounds; round++) {
-            ctx.log("Kafka ProducerPerformance round %d of %d (0 = warm-up): %d records of %d bytes", round, producerRounds, records,
-                    recordSize);
-            List<String> perfArgs = new ArrayList<>(List.of("--topic", perfTopic, "--num-records", Integer.toString(records),
-                    "--record-size", Integer.toString(recordSize), "--throughput", "-1",
-                    "--command-property", "bootstrap.servers=" + infra.bootstrapServers(), "acks=all", "enable.idempotence=true",
-                    "linger.ms=1", "compression.type=lz4"));
-            try (ChildJvm tool = ChildJvm.start(ChildJvm.ownClasspath(), List.of("-Xmx512m"), KafkaTools.PRODUCER_PERFORMANCE,
-                    perfArgs, ctx.scratch("producer-performance-" + round),
-                    ctx.logs().resolve("baseline-producer-performance-" + round + ".log"))) {
-                int rc = tool.await(Duration.ofSeconds(180));
-                KafkaTools.Producer one = KafkaTools.producer(tool.output());
-                if (rc != 0 || one == null) {
-                    throw new IllegalStateException("ProducerPerformance failed (exit " + rc + "):\n" + tool.output());
-                }
-                ctx.log("  %.0f records/s%s", one.recordsPerSecond(), round == 0 ? " (warm-up, not counted)" : "");
-                if (round > 0) {
-                    rounds.add(one);
-                }
-            }
-        }
-        List<KafkaTools.Producer> sorted = new ArrayList<>(rounds);
-        sorted.sort(java.util.Comparator.comparingDouble(KafkaTools.Producer::recordsPerSecond));
-        KafkaTools.Producer perf = sorted.get(sorted.size() / 2);
+        ProducerCeiling.Measured ceiling = ProducerCeiling.measure(ctx, infra.bootstrapServers(), records, recordSize,
+                producerRounds, "baseline");
+        KafkaTools.Producer perf = ceiling.median();
         ctx.log("  %.0f records/s (%.1f MB/s), p50 %d ms, p99 %d ms", perf.recordsPerSecond(), perf.mbPerSecond(),
                 perf.p50Ms(), perf.p99Ms());
 
@@ -121,8 +96,7 @@ public final class BaselineScenario implements Scenario {
 
         ObjectNode d = result.details();
         ObjectNode p = d.putObject("producer_performance");
-        p.set("rounds_records_per_second", Json.mapper().valueToTree(
-                rounds.stream().map(KafkaTools.Producer::recordsPerSecond).toList()));
+        p.set("rounds_records_per_second", Json.mapper().valueToTree(ceiling.rounds()));
         p.put("which", "the median round by records/s");
         p.put("records", perf.records());
         p.put("records_per_second", perf.recordsPerSecond());

@@ -13,6 +13,11 @@ import llmq.bench.RunContext;
  * <p>A probe that fails is run once more before it counts (outside quick mode): one hiccup — a GC
  * pause, a log roll, a slow commit, the JIT compiling the overload paths for the first time — must not
  * end the search. The probe itself records what it measured; the search only steers.
+ *
+ * <p>Before each step the search lets the system settle ({@link #GC_AND_PAUSE}): the system under test
+ * runs in this JVM, so a full collection gives every step the same heap to start from, and a pause
+ * lets it work off what is left of the step before (longer after a step that failed: in the smoke
+ * runs, the steps right after an overloaded one failed at rates that held before it).
  */
 final class CapacitySearch {
 
@@ -20,6 +25,17 @@ final class CapacitySearch {
     interface Probe {
         boolean sustains(int rate, int attempt) throws Exception;
     }
+
+    /** What happens before each step; {@code afterFailure} when the step before it was not sustained. */
+    interface Settle {
+        void before(boolean afterFailure) throws InterruptedException;
+    }
+
+    /** A full GC, then 1 s, or 5 s after a failed step. */
+    static final Settle GC_AND_PAUSE = afterFailure -> {
+        System.gc();
+        Thread.sleep(afterFailure ? 5_000 : 1_000);
+    };
 
     /** The result: the highest sustained rate (0 if none) and the lowest failed one (-1 if every rung held). */
     record Outcome(int sustained, int failed) {
@@ -48,6 +64,26 @@ final class CapacitySearch {
      * (rates tried are multiples of it).
      */
     static Outcome find(RunContext ctx, int[] ladder, double resolution, int grain, Probe probe) throws Exception {
+        return find(ctx, ladder, resolution, grain, ctx.quick() ? f -> System.gc() : GC_AND_PAUSE, probe);
+    }
+
+    static Outcome find(RunContext ctx, int[] ladder, double resolution, int grain, Settle settle, Probe probe)
+            throws Exception {
+        Probe settled = new Probe() {
+            private boolean lastFailed;
+
+            @Override
+            public boolean sustains(int rate, int attempt) throws Exception {
+                settle.before(lastFailed);
+                boolean ok = probe.sustains(rate, attempt);
+                lastFailed = !ok;
+                return ok;
+            }
+        };
+        return search(ctx, ladder, resolution, grain, settled);
+    }
+
+    private static Outcome search(RunContext ctx, int[] ladder, double resolution, int grain, Probe probe) throws Exception {
         int ok = 0;
         int failed = -1;
         for (int rate : ladder) {

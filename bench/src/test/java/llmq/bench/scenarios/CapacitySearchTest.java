@@ -23,7 +23,7 @@ class CapacitySearchTest {
     @Test
     void shouldBisectBetweenTheLadderRungsToWithinTheResolutionAndNeverAboveTheLimit() throws Exception {
         List<Integer> tried = new ArrayList<>();
-        CapacitySearch.Outcome o = CapacitySearch.find(ctx(false), new int[] {200, 400, 600, 800}, 0.1, 25,
+        CapacitySearch.Outcome o = CapacitySearch.find(ctx(false), new int[] {200, 400, 600, 800}, 0.1, 25, f -> { },
                 (rate, attempt) -> {
                     tried.add(rate);
                     return rate <= 537;
@@ -37,7 +37,7 @@ class CapacitySearchTest {
     @Test
     void shouldRunAFailedRateOnceMoreAndGoOnWhenItHoldsThen() throws Exception {
         List<String> tried = new ArrayList<>();
-        CapacitySearch.Outcome o = CapacitySearch.find(ctx(false), new int[] {100, 200, 300}, 0.1, 25,
+        CapacitySearch.Outcome o = CapacitySearch.find(ctx(false), new int[] {100, 200, 300}, 0.1, 25, f -> { },
                 (rate, attempt) -> {
                     tried.add(rate + "#" + attempt);
                     return !(rate == 200 && attempt == 1);
@@ -50,13 +50,24 @@ class CapacitySearchTest {
     @Test
     void shouldNotRetryInQuickModeAndReportNothingSustainedWhenTheFirstRungFails() throws Exception {
         List<Integer> tried = new ArrayList<>();
-        CapacitySearch.Outcome o = CapacitySearch.find(ctx(true), new int[] {100, 200}, 0.5, 25, (rate, attempt) -> {
+        CapacitySearch.Outcome o = CapacitySearch.find(ctx(true), new int[] {100, 200}, 0.5, 25, f -> { }, (rate, attempt) -> {
             tried.add(rate);
             return false;
         });
         // nothing held: between 0 and 100 the search still looks (50, then 25) before it gives up
         assertThat(o.sustained()).isZero();
         assertThat(tried).startsWith(100).doesNotContain(200);
+    }
+
+    @Test
+    void shouldSettleBeforeEveryStepAndSayWhenTheStepBeforeFailed() throws Exception {
+        List<String> log = new ArrayList<>();
+        CapacitySearch.find(ctx(false), new int[] {100, 200}, 0.5, 100, f -> log.add("settle" + (f ? "!" : "")),
+                (rate, attempt) -> {
+                    log.add(rate + "#" + attempt);
+                    return rate == 100;
+                });
+        assertThat(log).containsExactly("settle", "100#1", "settle", "200#1", "settle!", "200#2");
     }
 
     @Test
