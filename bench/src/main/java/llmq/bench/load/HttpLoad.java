@@ -88,19 +88,54 @@ public final class HttpLoad implements AutoCloseable {
      * @param body request {@code i}'s JSON body
      */
     public Step step(double rate, Duration duration, LongFunction<String> body, Duration drain) throws Exception {
-        Histogram latency = Latencies.histogram();
-        Map<Integer, Long> statuses = new ConcurrentHashMap<>();
-        Map<String, Long> errors = new ConcurrentHashMap<>();
-        Map<String, Long> ids = new ConcurrentHashMap<>();
-        AtomicLong accepted = new AtomicLong();
-        AtomicLong lastAnswerMicros = new AtomicLong();
-        Semaphore inFlight = new Semaphore(maxInFlight);
-        long firstIntended = BenchClock.nowMicros();
-        long sent = OpenLoop.run(rate, duration, (i, intended) -> {
+        Tally tally = new Tally();
+        OpenLoop.run(rate, duration, (i, intended) -> tally.send(i, intended, body, () -> { }));
+        return tally.finish(rate, drain);
+    }
+
+    /**
+     * A closed loop for {@code duration}: a request goes out whenever {@code slots} has a permit, and the
+     * caller gives the permit back when the request is done (e.g. on its COMPLETED event); a request
+     * not accepted gives its permit back at once. With as many permits as requests should be in the
+     * system, this keeps the system exactly that busy: what it completes per second is then its
+     * throughput at saturation, without an open loop's backlog growing past it. Latency here runs
+     * from send to 202 (there is no intended time in a closed loop). {@link Step#offeredRate()} is the
+     * rate the loop reached.
+     */
+    public Step closed(Semaphore slots, Duration duration, LongFunction<String> body, Duration drain) throws Exception {
+        Tally tally = new Tally();
+        long end = System.nanoTime() + duration.toNanos();
+        long i = 0;
+        while (true) {
+            long left = end - System.nanoTime();
+            if (left <= 0 || !slots.tryAcquire(left, TimeUnit.NANOSECONDS)) {
+                break;
+            }
+            tally.send(i++, BenchClock.nowMicros(), body, slots::release);
+        }
+        return tally.finish(i / Math.max(1e-3, duration.toNanos() / 1e9), drain);
+    }
+
+    /** The answers of one step, as they come in. */
+    private final class Tally {
+        private final Histogram latency = Latencies.histogram();
+        private final Map<Integer, Long> statuses = new ConcurrentHashMap<>();
+        private final Map<String, Long> errors = new ConcurrentHashMap<>();
+        private final Map<String, Long> ids = new ConcurrentHashMap<>();
+        private final AtomicLong accepted = new AtomicLong();
+        private final AtomicLong sent = new AtomicLong();
+        private final AtomicLong lastAnswerMicros = new AtomicLong();
+        private final Semaphore inFlight = new Semaphore(maxInFlight);
+        private final long firstIntended = BenchClock.nowMicros();
+
+        /** Sends request {@code i}; {@code notAccepted} runs when it gets no 202. */
+        void send(long i, long intended, LongFunction<String> body, Runnable notAccepted) {
             if (!inFlight.tryAcquire()) {
                 errors.merge("client_overloaded", 1L, Long::sum);
+                notAccepted.run();
                 return;
             }
+            sent.incrementAndGet();
             HttpRequest req = HttpRequest.newBuilder(submit).timeout(Duration.ofSeconds(30))
                     .header("Authorization", "Bearer " + apiKey).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(body.apply(i))).build();
@@ -111,33 +146,39 @@ public final class HttpLoad implements AutoCloseable {
                 if (err != null) {
                     Throwable cause = err.getCause() != null ? err.getCause() : err;
                     errors.merge(cause.getClass().getSimpleName(), 1L, Long::sum);
+                    notAccepted.run();
                     return;
                 }
                 statuses.merge(resp.statusCode(), 1L, Long::sum);
-                if (resp.statusCode() == 202) {
-                    accepted.incrementAndGet();
-                    synchronized (latency) {
-                        latency.recordValue(Latencies.clamp(now - intended));
-                    }
-                    String id = id(resp.body());
-                    if (id != null) {
-                        ids.put(id, intended);
-                    }
+                if (resp.statusCode() != 202) {
+                    notAccepted.run();
+                    return;
+                }
+                accepted.incrementAndGet();
+                synchronized (latency) {
+                    latency.recordValue(Latencies.clamp(now - intended));
+                }
+                String id = id(resp.body());
+                if (id != null) {
+                    ids.put(id, intended);
                 }
             });
-        });
-        long sentRequests = sent - errors.getOrDefault("client_overloaded", 0L);
-        long deadline = System.nanoTime() + drain.toNanos();
-        while (inFlight.availablePermits() < maxInFlight && System.nanoTime() < deadline) {
-            Thread.sleep(20);
         }
-        long unanswered = maxInFlight - inFlight.availablePermits();
-        if (unanswered > 0) {
-            errors.merge("timeout", unanswered, Long::sum);
+
+        /** Waits up to {@code drain} for the answers still outstanding (those never answered count as timeouts). */
+        Step finish(double rate, Duration drain) throws InterruptedException {
+            long deadline = System.nanoTime() + drain.toNanos();
+            while (inFlight.availablePermits() < maxInFlight && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            long unanswered = maxInFlight - inFlight.availablePermits();
+            if (unanswered > 0) {
+                errors.merge("timeout", unanswered, Long::sum);
+            }
+            double seconds = Math.max(1e-3, (lastAnswerMicros.get() - firstIntended) / 1e6);
+            return new Step(rate, sent.get(), accepted.get(), new TreeMap<>(statuses), new TreeMap<>(errors), latency,
+                    accepted.get() / seconds, Collections.unmodifiableMap(ids));
         }
-        double seconds = Math.max(1e-3, (lastAnswerMicros.get() - firstIntended) / 1e6);
-        return new Step(rate, sentRequests, accepted.get(), new TreeMap<>(statuses), new TreeMap<>(errors), latency,
-                accepted.get() / seconds, Collections.unmodifiableMap(ids));
     }
 
     /** Sends one request and returns its status (e.g. for a start-up probe). */

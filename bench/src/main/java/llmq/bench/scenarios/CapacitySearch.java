@@ -10,9 +10,10 @@ import llmq.bench.RunContext;
  * tied to the ladder's rungs: with rungs 100 apart, a system that sustains 590/s and one that sustains
  * 510/s would both read 500.
  *
- * <p>A probe that fails is run once more before it counts (outside quick mode): one hiccup — a GC
- * pause, a log roll, a slow commit, the JIT compiling the overload paths for the first time — must not
- * end the search. The probe itself records what it measured; the search only steers.
+ * <p>A probe that fails narrowly is run once more before it counts (outside quick mode): one hiccup —
+ * a GC pause, a log roll, a slow commit, the JIT compiling the overload paths for the first time — must
+ * not end the search. One that fails by far ({@link Probe#narrowly}) is not: that costs time and tells
+ * nothing. The probe itself records what it measured; the search only steers.
  *
  * <p>Before each step the search lets the system settle ({@link #GC_AND_PAUSE}): the system under test
  * runs in this JVM, so a full collection gives every step the same heap to start from, and a pause
@@ -24,6 +25,29 @@ final class CapacitySearch {
     /** One step at an offered rate: true when the system sustained it. {@code attempt} is 1 or 2. */
     interface Probe {
         boolean sustains(int rate, int attempt) throws Exception;
+
+        /**
+         * Whether the step that just failed failed narrowly, so a second attempt could pass (the default);
+         * false when it failed by far (errors, or a latency many times the limit), which no hiccup explains.
+         */
+        default boolean narrowly() {
+            return true;
+        }
+    }
+
+    /** A probe whose failures are retried only when {@code narrowly} says the last one was narrow. */
+    static Probe probe(Probe body, java.util.function.BooleanSupplier narrowly) {
+        return new Probe() {
+            @Override
+            public boolean sustains(int rate, int attempt) throws Exception {
+                return body.sustains(rate, attempt);
+            }
+
+            @Override
+            public boolean narrowly() {
+                return narrowly.getAsBoolean();
+            }
+        };
     }
 
     /** What happens before each step; {@code afterFailure} when the step before it was not sustained. */
@@ -79,6 +103,11 @@ final class CapacitySearch {
                 lastFailed = !ok;
                 return ok;
             }
+
+            @Override
+            public boolean narrowly() {
+                return probe.narrowly();
+            }
         };
         return search(ctx, ladder, resolution, grain, settled);
     }
@@ -117,6 +146,10 @@ final class CapacitySearch {
             return true;
         }
         if (ctx.quick()) {
+            return false;
+        }
+        if (!probe.narrowly()) {
+            ctx.log("        failed by far: not run again");
             return false;
         }
         ctx.log("        once more at %d/s", rate);

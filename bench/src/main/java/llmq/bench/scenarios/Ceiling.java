@@ -1,6 +1,8 @@
 package llmq.bench.scenarios;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import llmq.bench.RunContext;
 import llmq.bench.report.Result;
@@ -55,5 +57,61 @@ final class Ceiling {
         producerRecordsPerSecond(ctx, result).ifPresent(b -> d.put("baseline_records_per_second", b));
         ctx.log("  ceiling here: %.0f records/s", m.recordsPerSecond());
         return m.recordsPerSecond();
+    }
+
+    /** A measurement that the ceiling is taken around. */
+    @FunctionalInterface
+    interface Measurement<T> {
+        T run() throws Exception;
+    }
+
+    /** What {@link #around} returns: the measurement's own result and the ceiling of the same minutes. */
+    record Around<T>(T measured, double ceiling) {
+    }
+
+    /**
+     * Kafka's ProducerPerformance on {@code bootstrap} before and after {@code measurement} (a warm-up
+     * round, two rounds before, two after; 300 000 records each, the rate of the last 200 000 taken; one
+     * round of 30 000 each side in quick mode):
+     * the ceiling is the median of the four, so it spans the minutes the measurement took. For a
+     * measurement of a minute or more, a ceiling taken only before it missed the machine's drift during
+     * it. Recorded in {@code result}'s details as {@code producer_ceiling_here}.
+     */
+    static <T> Around<T> around(RunContext ctx, Result result, String bootstrap, Measurement<T> measurement) throws Exception {
+        int records = ctx.param("ceiling-records", 300_000, 30_000);
+        int warmupRecords = ctx.param("ceiling-warmup-records", 100_000, 10_000);
+        int rounds = ctx.param("ceiling-rounds", 2, 1);
+        String topic = ProducerCeiling.topic(bootstrap, "around");
+        List<Double> before = new ArrayList<>();
+        List<Double> after = new ArrayList<>();
+        ctx.log("Kafka's producer ceiling on this broker, before the measurement (a warm-up round, then %d)", rounds);
+        for (int round = ctx.quick() ? 1 : 0; round <= rounds; round++) {
+            double r = ProducerCeiling.once(ctx, bootstrap, topic, records, warmupRecords, 1024, "before-" + round).recordsPerSecond();
+            ctx.log("  %.0f records/s%s", r, round == 0 ? " (warm-up, not counted)" : "");
+            if (round > 0) {
+                before.add(r);
+            }
+        }
+        T measured = measurement.run();
+        ctx.log("Kafka's producer ceiling on this broker, after the measurement (%d rounds)", rounds);
+        for (int round = 1; round <= rounds; round++) {
+            double r = ProducerCeiling.once(ctx, bootstrap, topic, records, warmupRecords, 1024, "after-" + round).recordsPerSecond();
+            ctx.log("  %.0f records/s", r);
+            after.add(r);
+        }
+        List<Double> all = new ArrayList<>(before);
+        all.addAll(after);
+        double ceiling = EndToEndScenario.median(all);
+        ObjectNode d = result.details().putObject("producer_ceiling_here");
+        d.put("what", "Kafka ProducerPerformance on this scenario's broker before and after the measurement: " + records
+                + " × 1024 B a round, the rate of the last " + (records - warmupRecords) + " (the tool's steady state), acks=all, "
+                + "llmq's producer settings, 6 partitions; a warm-up round, then the median of " + rounds + " rounds before and "
+                + rounds + " after");
+        d.set("rounds_before_records_per_second", llmq.common.json.Json.mapper().valueToTree(before));
+        d.set("rounds_after_records_per_second", llmq.common.json.Json.mapper().valueToTree(after));
+        d.put("records_per_second", ceiling);
+        producerRecordsPerSecond(ctx, result).ifPresent(b -> d.put("baseline_records_per_second", b));
+        ctx.log("  ceiling around the measurement: %.0f records/s", ceiling);
+        return new Around<>(measured, ceiling);
     }
 }

@@ -17,6 +17,7 @@ import llmq.bench.load.HttpLoad;
 import llmq.bench.load.Prometheus;
 import llmq.bench.report.Result;
 import llmq.bench.rig.EventTimeline;
+import llmq.bench.rig.Jit;
 import llmq.bench.rig.Kafka;
 import llmq.bench.rig.Requests;
 import llmq.bench.stats.Latencies;
@@ -60,7 +61,7 @@ public final class IngestScenario implements Scenario {
 
     @Override
     public void run(RunContext ctx, Result result) throws Exception {
-        int[] rates = CapacitySearch.ladder(ctx.param("rates", ctx.quick() ? "100,300" : "800,1600,3200,4800,6400,9600,12800"));
+        int[] rates = CapacitySearch.ladder(ctx.param("rates", ctx.quick() ? "100,300" : "3200,4800,6400,9600,12800"));
         int seconds = ctx.param("step-seconds", 8, 2);
         // each step starts with a lead-in at its rate, not measured: a new, higher rate first makes the JVM adapt (the
         // young generation grows to the new allocation rate, the client opens more connections), and in the smoke runs
@@ -90,23 +91,40 @@ public final class IngestScenario implements Scenario {
             config.put("request_avro_bytes", avroSize(serdes, catalog));
             Kafka kafka = new Kafka(new KafkaConfig(stack.kafka().bootstrapServers(), stack.registryUrl(), Map.of()));
             Predicate<String> all = id -> true;
-            double ceiling = Ceiling.here(ctx, result, stack.kafka().bootstrapServers());
             try (EventTimeline timeline = downstream ? new EventTimeline(kafka, catalog, serdes, all, List.of()) : null) {
-                // a cold JVM on two cores is markedly slower for its first seconds (JIT, first requests of every path)
-                int warmRate = ctx.quick() ? 100 : 200;
-                int warmSeconds = ctx.param("warmup-seconds", 10, 4);
-                ctx.log("warm-up: %d/s for %d s", warmRate, warmSeconds);
-                result.config().put("warmup", warmRate + "/s for " + warmSeconds + " s, not measured");
-                HttpLoad.Step warm = load.step(warmRate, Duration.ofSeconds(warmSeconds), IngestScenario::body,
-                        Duration.ofSeconds(10));
-                awaitQuiet(ctx, timeline, warm.accepted());
-
+                // a cold JVM on two cores is markedly slower for its first seconds (JIT, first requests of every path), and
+                // a warm-up at a low rate is not enough: after 10 s at 200/s, 3 200/s failed with a p99 of 456 ms, and a
+                // minute later 3 000/s passed with 24 ms. So the warm-up climbs to the rates the search will try, then
+                // stays at the top one until the JIT is done (Jit.warmUp).
+                int[] warmRates = CapacitySearch.ladder(ctx.param("warmup-rates", ctx.quick() ? "100" : "200,1600,3200"));
+                int warmSeconds = ctx.param("warmup-seconds", 5, 3);
+                double jitShare = ctx.param("warmup-jit-share", 0.1, 0.5);
+                int jitRounds = ctx.param("warmup-jit-rounds", 6, 1);
+                ctx.log("warm-up: %s/s for %d s each, the last repeated until the JIT compiles for at most %.0f %% of a round",
+                        Arrays.toString(warmRates), warmSeconds, jitShare * 100);
+                long[] acceptedSoFar = {0};
+                for (int i = 0; i < warmRates.length - 1; i++) {
+                    acceptedSoFar[0] += load.step(warmRates[i], Duration.ofSeconds(warmSeconds), IngestScenario::body,
+                            Duration.ofSeconds(10)).accepted();
+                    awaitQuiet(ctx, timeline, acceptedSoFar[0]);
+                }
+                int top = warmRates[warmRates.length - 1];
+                Jit.WarmUp warm = Jit.warmUp(1, jitRounds, jitShare, () -> {
+                    acceptedSoFar[0] += load.step(top, Duration.ofSeconds(warmSeconds), IngestScenario::body,
+                            Duration.ofSeconds(10)).accepted();
+                    awaitQuiet(ctx, timeline, acceptedSoFar[0]);
+                });
+                ctx.log("  warm-up at %d/s: %s", top, warm);
+                result.config().put("warmup", Arrays.toString(warmRates) + "/s for " + warmSeconds + " s each, the last "
+                        + "repeated until the JIT compiled for at most " + Math.round(jitShare * 100) + " % of a round ("
+                        + warm + "), not measured; then the producer ceiling's warm-up round");
                 ArrayNode steps = result.details().putArray("steps");
                 HttpLoad.Step[] best = new HttpLoad.Step[1];
-                long[] acceptedSoFar = {warm.accepted()};
                 String metrics = stack.ingestUrl() + "/metrics";
-                CapacitySearch.Outcome found = CapacitySearch.find(ctx, rates, ctx.param("resolution", 0.1, 0.5), 100,
-                        (rate, attempt) -> {
+                boolean[] narrow = {true};
+                // the ceiling before and after the search, which takes a minute or two: the machine drifts meanwhile
+                Ceiling.Around<CapacitySearch.Outcome> around = Ceiling.around(ctx, result, stack.kafka().bootstrapServers(),
+                        () -> CapacitySearch.find(ctx, rates, ctx.param("resolution", 0.1, 0.5), 100, CapacitySearch.probe((rate, attempt) -> {
                     if (leadIn > 0) {
                         acceptedSoFar[0] += load.step(rate, Duration.ofSeconds(leadIn), IngestScenario::body, Duration.ofSeconds(10))
                                 .accepted();
@@ -121,6 +139,8 @@ public final class IngestScenario implements Scenario {
                     double p99 = Latencies.ms(step.latency(), 99);
                     // sustained: every request accepted, in time; the open loop then delivered the offered rate
                     boolean ok = step.failures() == 0 && step.accepted() == step.sent() && p99 <= p99LimitMs;
+                    // a second attempt only for a narrow failure: no request failed and the p99 within twice the limit
+                    narrow[0] = step.failures() == 0 && step.accepted() == step.sent() && p99 <= 2 * p99LimitMs;
                     ObjectNode s = step.json();
                     Result.putNumber(s, "kafka_ack_mean_ms", ackCount > 0 ? ackSum / ackCount * 1000 : Double.NaN);
                     s.put("sustained", ok);
@@ -137,7 +157,9 @@ public final class IngestScenario implements Scenario {
                         best[0] = step;
                     }
                     return ok;
-                });
+                }, () -> narrow[0])));
+                CapacitySearch.Outcome found = around.measured();
+                double ceiling = around.ceiling();
                 double sustained = found.sustained();
                 result.details().put("first_rate_not_sustained", found.failed());
                 result.figure("max_sustained_accepted_per_second", "max sustained 202/s (highest step with p99 ≤ "
@@ -145,7 +167,7 @@ public final class IngestScenario implements Scenario {
                 if (best[0] != null) {
                     result.figure("p99_ms_at_max", "p99 intended send → 202 at that rate", Latencies.ms(best[0].latency(), 99), "ms");
                 }
-                result.ratio("ingest_over_producer", "ingest 202/s ÷ Kafka producer records/s (same broker, same minutes)",
+                result.ratio("ingest_over_producer", "ingest 202/s ÷ Kafka producer records/s (same broker, before and after the search)",
                         sustained / ceiling, "");
                 if (found.aboveLadder()) {
                     result.note("every offered rate was sustained: the limit is above the last step");

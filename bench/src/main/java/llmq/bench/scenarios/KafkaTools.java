@@ -9,9 +9,13 @@ final class KafkaTools {
     static final String PRODUCER_PERFORMANCE = "org.apache.kafka.tools.ProducerPerformance";
     static final String END_TO_END_LATENCY = "org.apache.kafka.tools.EndToEndLatency";
 
-    /** "N records sent, X records/sec (Y MB/sec), A ms avg latency, B ms max latency, p50 ms 50th, ..., p999 ms 99.9th." */
+    /**
+     * "N records sent, X records/sec (Y MB/sec), A ms avg latency, B ms max latency, p50 ms 50th, ..., p999 ms 99.9th";
+     * with {@code --warmup-records}, a second such line "N steady state records sent, ..." follows for the
+     * records after the warm-up.
+     */
     private static final Pattern PRODUCER = Pattern.compile(
-            "(\\d+) records sent, ([\\d.]+) records/sec \\(([\\d.]+) MB/sec\\), ([\\d.]+) ms avg latency, ([\\d.]+) ms max latency,"
+            "(\\d+)(?: steady state)? records sent, ([\\d.]+) records/sec \\(([\\d.]+) MB/sec\\), ([\\d.]+) ms avg latency, ([\\d.]+) ms max latency,"
                     + " (\\d+) ms 50th, (\\d+) ms 95th, (\\d+) ms 99th, (\\d+) ms 99.9th");
     private static final Pattern E2E_AVG = Pattern.compile("Avg latency: ([\\d.]+) ms");
     private static final Pattern E2E_PERCENTILES = Pattern.compile("Percentiles: 50th = (\\d+), 99th = (\\d+), 99.9th = (\\d+)");
@@ -28,7 +32,7 @@ final class KafkaTools {
     private KafkaTools() {
     }
 
-    /** The last summary line in {@code output}; null if there is none. */
+    /** The last summary line in {@code output} (the steady state's, with a warm-up); null if there is none. */
     static Producer producer(String output) {
         Matcher m = PRODUCER.matcher(output);
         Producer last = null;

@@ -48,6 +48,22 @@ class CapacitySearchTest {
     }
 
     @Test
+    void shouldNotRunAgainAStepThatFailedByFar() throws Exception {
+        List<String> tried = new ArrayList<>();
+        int[] last = {0};
+        CapacitySearch.Outcome o = CapacitySearch.find(ctx(false), new int[] {100, 200, 400}, 0.1, 25, f -> { },
+                CapacitySearch.probe((rate, attempt) -> {
+                    tried.add(rate + "#" + attempt);
+                    last[0] = rate;
+                    return rate < 300;
+                }, () -> last[0] < 400));
+        // 400 failed by far: no second attempt; 300 failed narrowly: a second one
+        assertThat(tried).containsExactly("100#1", "200#1", "400#1", "300#1", "300#2", "250#1", "275#1");
+        assertThat(o.sustained()).isEqualTo(275);
+        assertThat(o.failed()).isEqualTo(300);
+    }
+
+    @Test
     void shouldNotRetryInQuickModeAndReportNothingSustainedWhenTheFirstRungFails() throws Exception {
         List<Integer> tried = new ArrayList<>();
         CapacitySearch.Outcome o = CapacitySearch.find(ctx(true), new int[] {100, 200}, 0.5, 25, f -> { }, (rate, attempt) -> {

@@ -21,6 +21,18 @@ class KafkaToolsTest {
     }
 
     @Test
+    void shouldReadTheSteadyStateSummaryWhenThereIsAWarmUp() {
+        String out = "300000 records sent, 48000.0 records/sec (46.88 MB/sec), 500.00 ms avg latency, 900.00 ms max latency, "
+                + "450 ms 50th, 700 ms 95th, 800 ms 99th, 890 ms 99.9th.\n"
+                + "200000 steady state records sent, 55123.456789 records/sec (53.83 MB/sec), 400.00 ms avg latency, "
+                + "800.00 ms max latency, 380 ms 50th, 600 ms 95th, 700 ms 99th, 790 ms 99.9th.\n";
+        KafkaTools.Producer p = KafkaTools.producer(out);
+        assertThat(p.records()).isEqualTo(200_000);
+        assertThat(p.recordsPerSecond()).isEqualTo(55123.456789);
+        assertThat(p.p50Ms()).isEqualTo(380);
+    }
+
+    @Test
     void shouldReadEndToEndLatencysSummary() {
         String out = "0\t12.5\nAvg latency: 1.8731 ms\nPercentiles: 50th = 1, 99th = 6, 99.9th = 13\n";
         KafkaTools.EndToEnd e = KafkaTools.endToEnd(out);
