@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Optional;
 import llmq.bench.RunContext;
 import llmq.bench.report.Result;
+import llmq.bench.stats.Median;
 
 /**
  * Kafka's producer ceiling for the throughput ratios: measured again by each throughput scenario on
@@ -82,26 +83,14 @@ final class Ceiling {
         int warmupRecords = ctx.param("ceiling-warmup-records", 100_000, 10_000);
         int rounds = ctx.param("ceiling-rounds", 2, 1);
         String topic = ProducerCeiling.topic(bootstrap, "around");
-        List<Double> before = new ArrayList<>();
-        List<Double> after = new ArrayList<>();
         ctx.log("Kafka's producer ceiling on this broker, before the measurement (a warm-up round, then %d)", rounds);
-        for (int round = ctx.quick() ? 1 : 0; round <= rounds; round++) {
-            double r = ProducerCeiling.once(ctx, bootstrap, topic, records, warmupRecords, 1024, "before-" + round).recordsPerSecond();
-            ctx.log("  %.0f records/s%s", r, round == 0 ? " (warm-up, not counted)" : "");
-            if (round > 0) {
-                before.add(r);
-            }
-        }
+        List<Double> before = rounds(ctx, bootstrap, topic, records, warmupRecords, ctx.quick() ? 1 : 0, rounds, "before");
         T measured = measurement.run();
         ctx.log("Kafka's producer ceiling on this broker, after the measurement (%d rounds)", rounds);
-        for (int round = 1; round <= rounds; round++) {
-            double r = ProducerCeiling.once(ctx, bootstrap, topic, records, warmupRecords, 1024, "after-" + round).recordsPerSecond();
-            ctx.log("  %.0f records/s", r);
-            after.add(r);
-        }
+        List<Double> after = rounds(ctx, bootstrap, topic, records, warmupRecords, 1, rounds, "after");
         List<Double> all = new ArrayList<>(before);
         all.addAll(after);
-        double ceiling = EndToEndScenario.median(all);
+        double ceiling = Median.of(all);
         ObjectNode d = result.details().putObject("producer_ceiling_here");
         d.put("what", "Kafka ProducerPerformance on this scenario's broker before and after the measurement: " + records
                 + " × 1024 B a round, the rate of the last " + (records - warmupRecords) + " (the tool's steady state), acks=all, "
@@ -113,5 +102,20 @@ final class Ceiling {
         producerRecordsPerSecond(ctx, result).ifPresent(b -> d.put("baseline_records_per_second", b));
         ctx.log("  ceiling around the measurement: %.0f records/s", ceiling);
         return new Around<>(measured, ceiling);
+    }
+
+    /** ProducerPerformance rounds {@code from..to} (round 0 is a warm-up, logged and not returned); records/s each. */
+    private static List<Double> rounds(RunContext ctx, String bootstrap, String topic, int records, int warmupRecords, int from,
+                                       int to, String tag) throws Exception {
+        List<Double> counted = new ArrayList<>();
+        for (int round = from; round <= to; round++) {
+            double r = ProducerCeiling.once(ctx, bootstrap, topic, records, warmupRecords, 1024, tag + "-" + round)
+                    .recordsPerSecond();
+            ctx.log("  %.0f records/s%s", r, round == 0 ? " (warm-up, not counted)" : "");
+            if (round > 0) {
+                counted.add(r);
+            }
+        }
+        return counted;
     }
 }

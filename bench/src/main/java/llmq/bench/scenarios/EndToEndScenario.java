@@ -24,6 +24,7 @@ import llmq.bench.report.Result;
 import llmq.bench.rig.EventTimeline;
 import llmq.bench.rig.Kafka;
 import llmq.bench.stats.Latencies;
+import llmq.bench.stats.Median;
 import llmq.common.config.Settings;
 import llmq.common.db.DbConfig;
 import llmq.common.kafka.KafkaConfig;
@@ -182,13 +183,13 @@ public final class EndToEndScenario implements Scenario {
                     ctx.log("round %d: Kafka producer %.0f records/s, llmq %.0f completed/s → ratio %.4f", round, ceiling, x,
                             x / ceiling);
                 }
-                double sustained = median(throughputs);
+                double sustained = Median.of(throughputs);
                 ObjectNode d = result.details().putObject("producer_ceiling_here");
                 d.put("what", "Kafka ProducerPerformance on this scenario's broker, one round right before each llmq round: "
                         + ceilingRecords + " × 1024 B, the rate of the last " + (ceilingRecords - ceilingWarmup)
                         + " (the tool's steady state), acks=all, llmq's producer settings, 6 partitions");
                 d.set("rounds_records_per_second", llmq.common.json.Json.mapper().valueToTree(ceilings));
-                d.put("records_per_second", median(ceilings));
+                d.put("records_per_second", Median.of(ceilings));
                 Ceiling.producerRecordsPerSecond(ctx, result).ifPresent(b -> d.put("baseline_records_per_second", b));
 
                 // the open-loop check: is a rate below the measured limit sustained, and how long does a request take?
@@ -204,7 +205,7 @@ public final class EndToEndScenario implements Scenario {
                         + (check.path("sustained").asBoolean() ? "" : " (NOT sustained)"),
                         check.path("latency_intended_to_completed").path("p99_ms").asDouble(), "ms");
                 result.ratio("e2e_over_producer", "end-to-end completed/s ÷ Kafka producer records/s (same broker, paired "
-                        + "rounds, median)", median(ratios), "");
+                        + "rounds, median)", Median.of(ratios), "");
                 if (!check.path("sustained").asBoolean()) {
                     result.note("the open-loop check at " + checkRate + "/s was not sustained: see details.open_loop_check");
                 }
@@ -313,13 +314,6 @@ public final class EndToEndScenario implements Scenario {
                 Latencies.ms(stages.get("intended_to_accepted"), 50), Latencies.ms(stages.get("accepted_to_released"), 50),
                 Latencies.ms(stages.get("released_to_started"), 50), Latencies.ms(stages.get("started_to_completed"), 50));
         return s;
-    }
-
-    static double median(List<Double> values) {
-        List<Double> sorted = new ArrayList<>(values);
-        java.util.Collections.sort(sorted);
-        int n = sorted.size();
-        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
     /** How many of {@code ids} completed and were billed, and when the last row appeared (epoch µs, -1 if never). */
