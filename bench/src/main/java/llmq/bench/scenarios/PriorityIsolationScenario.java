@@ -55,6 +55,11 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * one of 4 s (p50 856 ms, still catching up), the router without backlog that came next held up to
  * 176 realtime requests parked and its p99 was 211 ms, against 77 ms with the backlog after it.
  *
+ * <p>Accepted → released takes 1 ms at the median and some 25 ms at p99, read at the events'
+ * millisecond resolution, so one slow second moved a whole run's p99 by a quarter between runs of the
+ * same code; the released ratio therefore divides the medians of the two runs' per-second p99s. The
+ * whole-run p99s are reported beside it, and the started ratios use them.
+ *
  * <p>Run alone: {@code bench/run priority-isolation [--param backlog=100000] [--param rate=1000]
  * [--param seconds=25] [--param commit-interval-ms=20]} (replaces {@code mvn -pl priority-router exec:java
  * ... RouterBenchmark}).
@@ -63,6 +68,9 @@ public final class PriorityIsolationScenario implements Scenario {
 
     private static final String REALTIME = "realtime";
     private static final String LOW = "low";
+    private static final String REALTIME_RELEASED = "realtime released";
+    /** A window's p99 counts in a median over windows when the window holds at least this many values. */
+    private static final long MIN_WINDOW_COUNT = 100;
 
     @Override
     public String name() {
@@ -111,6 +119,15 @@ public final class PriorityIsolationScenario implements Scenario {
         TopicCatalog catalog = infra.catalog();
         Duration commit = Duration.ofMillis(commitMs);
 
+        int warmRun = ctx.param("warmup-run-seconds", 10, 3);
+        if (warmRun > 0) {
+            ctx.log("warm-up run of a router (discarded): realtime %d/s for %d s", rate, warmRun);
+            Run warm = router(ctx, infra, kafka, 0, rate, 1, warmRun, commitMs, lowRate, 1);
+            ctx.log("  accepted → started p50 %.1f ms, p99 %.1f ms", Latencies.ms(warm.started(), 50),
+                    Latencies.ms(warm.started(), 99));
+        }
+        // after the warm-up router, not before it: measured first in a fresh JVM the bare hop's p99 was 36 ms in one run
+        // and 40-41 ms in the next two, and the ratio to it moved by a fifth
         ctx.log("bare exactly-once Streams hop: %d/s for %d s, commit %d ms", rate, seconds, commitMs);
         Histogram hop = BareEosHop.measure(kafka, ctx.scratch("eos1"), catalog.partitions(), commit, false, rate,
                 Duration.ofSeconds(warmup), Duration.ofSeconds(seconds));
@@ -120,13 +137,6 @@ public final class PriorityIsolationScenario implements Scenario {
                 Duration.ofSeconds(warmup), Duration.ofSeconds(seconds));
         ctx.log("  p50 %.1f ms, p99 %.1f ms", Latencies.ms(hop2, 50), Latencies.ms(hop2, 99));
 
-        int warmRun = ctx.param("warmup-run-seconds", 10, 3);
-        if (warmRun > 0) {
-            ctx.log("warm-up run of a router (discarded): realtime %d/s for %d s", rate, warmRun);
-            Run warm = router(ctx, infra, kafka, 0, rate, 1, warmRun, commitMs, lowRate, 1);
-            ctx.log("  accepted → started p50 %.1f ms, p99 %.1f ms", Latencies.ms(warm.started(), 50),
-                    Latencies.ms(warm.started(), 99));
-        }
         ctx.log("router without backlog: realtime %d/s for %d s after %d s of warm-up load", rate, seconds, warmup);
         Run idle = router(ctx, infra, kafka, 0, rate, warmup, seconds, commitMs, lowRate, settle);
         ctx.log("  accepted → started p50 %.1f ms, p99 %.1f ms; → released p99 %.1f ms; router held up to %d realtime parked, "
@@ -152,6 +162,8 @@ public final class PriorityIsolationScenario implements Scenario {
             n.put("router_realtime_parked_max", r.maxRealtimeParked());
             n.put("router_realtime_queued_max", r.maxRealtimeQueued());
             n.set("realtime_accepted_to_released", Latencies.summary(r.released()));
+            n.put("realtime_accepted_to_released_p99_median_of_seconds_ms",
+                    Math.round(r.windows().medianOverWindows(REALTIME_RELEASED, 99, MIN_WINDOW_COUNT) * 1000) / 1000.0);
             n.set("realtime_accepted_to_started", Latencies.summary(r.started()));
             n.set("realtime_warmup_accepted_to_started", Latencies.summary(r.warmStarted()));
             n.set("low_accepted_to_started", Latencies.summary(r.lowStarted()));
@@ -173,8 +185,11 @@ public final class PriorityIsolationScenario implements Scenario {
         result.figure("bare_two_hops_p99_ms", "bare EOS two-hop (repartition) p99", Latencies.ms(hop2, 99), "ms");
         result.ratio("started_p99_backlog_over_no_backlog", "realtime started p99: with ÷ without backlog",
                 p99Loaded / Latencies.ms(idle.started(), 99), "≈ 1");
-        result.ratio("released_p99_backlog_over_no_backlog", "realtime released p99: with ÷ without backlog",
-                Latencies.ms(loaded.released(), 99) / Latencies.ms(idle.released(), 99), "≈ 1");
+        // released takes 1 ms at the median and tens at p99, at the events' 1-ms resolution: a whole run's p99 moved by a
+        // quarter between runs of the same code (34, 26 and 26 ms with backlog), so the ratio is of typical seconds' p99s
+        result.ratio("released_second_p99_backlog_over_no_backlog", "realtime released p99 (median of per-second p99s): "
+                + "with ÷ without backlog", loaded.windows().medianOverWindows(REALTIME_RELEASED, 99, MIN_WINDOW_COUNT)
+                / idle.windows().medianOverWindows(REALTIME_RELEASED, 99, MIN_WINDOW_COUNT), "≈ 1");
         result.ratio("started_p99_over_bare_hop", "realtime started p99 (backlog) ÷ bare EOS hop p99",
                 p99Loaded / Latencies.ms(hop, 99), "≤ 1.2");
         result.ratio("started_p99_over_bare_two_hops", "realtime started p99 (backlog) ÷ bare two-hop EOS p99",
@@ -249,6 +264,10 @@ public final class PriorityIsolationScenario implements Scenario {
                 if (e.getType() == EventType.RELEASED) {
                     synchronized (released) {
                         released.recordValue(Latencies.clamp((at - sent) * 1000));
+                    }
+                    WindowedLatency w = windows.get();
+                    if (w != null) {
+                        w.record(REALTIME_RELEASED, at, (at - sent) * 1000);
                     }
                 } else if (e.getType() == EventType.STARTED) {
                     synchronized (started) {

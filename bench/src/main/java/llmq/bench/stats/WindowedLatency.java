@@ -66,4 +66,18 @@ public final class WindowedLatency {
         });
         return out;
     }
+
+    /**
+     * The median over windows of {@code name}'s per-window {@code percentile} (windows with at least
+     * {@code minCount} values), in ms; NaN when no window qualifies. A p99 over a whole run is set by
+     * its worst second (one GC pause, one slow commit); this is the p99 of a typical second, which
+     * two runs of the same system reproduce.
+     */
+    public double medianOverWindows(String name, double percentile, long minCount) {
+        List<Double> values = new ArrayList<>();
+        for (Point p : percentile(name, percentile, minCount)) {
+            values.add(p.millis());
+        }
+        return values.isEmpty() ? Double.NaN : Median.of(values);
+    }
 }

@@ -28,6 +28,21 @@ class WindowedLatencyTest {
     }
 
     @Test
+    void shouldTakeTheMedianOfTheWindowsPercentileSoOneBadWindowDoesNotSetIt() {
+        WindowedLatency w = new WindowedLatency(0, 1000);
+        long[] p99s = {20, 22, 24, 400, 21};                   // one window with a 400-ms stall
+        for (int win = 0; win < p99s.length; win++) {
+            for (int i = 1; i <= 100; i++) {
+                w.record("rt", win * 1000L + 10, (i == 100 ? p99s[win] : 5) * 1000L);
+            }
+        }
+        w.record("rt", 5_010, 999_000L);                      // a sixth window with a single value: skipped
+        assertThat(w.medianOverWindows("rt", 100, 10)).isCloseTo(22, within(0.1));
+        assertThat(w.medianOverWindows("rt", 100, 1)).isCloseTo(23, within(0.1)); // six windows: mean of 22 and 24
+        assertThat(w.medianOverWindows("missing", 99, 1)).isNaN();
+    }
+
+    @Test
     void shouldSkipWindowsWithTooFewValuesAndTimesBeforeTheOrigin() {
         WindowedLatency w = new WindowedLatency(10_000, 1000);
         w.record("a", 9_999, 1000);
