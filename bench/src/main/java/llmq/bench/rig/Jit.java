@@ -4,6 +4,7 @@ import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongSupplier;
 
 /**
  * Warm-up until the JIT is done, not for a fixed time. The system under test runs in the harness's
@@ -70,5 +71,54 @@ public final class Jit {
             }
         }
         return new WarmUp(shares, false);
+    }
+
+    /** What {@link #awaitQuiet} saw: how long it waited and the compile share of its last window. */
+    public record Quiet(long waitedMillis, double lastShare, boolean quiet) {
+        @Override
+        public String toString() {
+            return String.format(java.util.Locale.ROOT, "JIT %s after %.1f s (compiling %.0f %% of the last window)",
+                    quiet ? "quiet" : "still busy", waitedMillis / 1000.0, lastShare * 100);
+        }
+    }
+
+    /**
+     * Waits, with the system idle, until the JIT compiled for at most {@code maxShare} of a
+     * {@code window}, or {@code cap} passed. On two cores a still-busy compiler thread takes half the
+     * machine from whatever runs beside it: a {@code ProducerPerformance} round in its own JVM read
+     * 32 000 records/s while this JVM's compiler worked through its queue, and 68 000-78 000 once it
+     * had; so a ceiling round waits for this first.
+     */
+    public static Quiet awaitQuiet(double maxShare, java.time.Duration window, java.time.Duration cap)
+            throws InterruptedException {
+        return awaitQuiet(maxShare, window.toMillis(), cap.toMillis(), Jit::compileMillis, Thread::sleep);
+    }
+
+    /** Sleeps for a number of milliseconds (a seam for tests). */
+    @FunctionalInterface
+    interface Sleeper {
+        void sleep(long millis) throws InterruptedException;
+    }
+
+    static Quiet awaitQuiet(double maxShare, long windowMillis, long capMillis, LongSupplier compileMillis, Sleeper sleeper)
+            throws InterruptedException {
+        long waited = 0;
+        double share = 0;
+        while (true) {
+            long c0 = compileMillis.getAsLong();
+            sleeper.sleep(windowMillis);
+            waited += windowMillis;
+            long c1 = compileMillis.getAsLong();
+            if (c0 < 0 || c1 < 0) {
+                return new Quiet(waited, -1, false);
+            }
+            share = (c1 - c0) / (double) windowMillis;
+            if (share <= maxShare) {
+                return new Quiet(waited, share, true);
+            }
+            if (waited >= capMillis) {
+                return new Quiet(waited, share, false);
+            }
+        }
     }
 }

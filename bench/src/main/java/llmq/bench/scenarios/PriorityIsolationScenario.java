@@ -24,6 +24,7 @@ import llmq.bench.plot.LinePlot;
 import llmq.bench.report.Result;
 import llmq.bench.rig.BareEosHop;
 import llmq.bench.rig.EventTimeline;
+import llmq.bench.rig.Jit;
 import llmq.bench.rig.Kafka;
 import llmq.bench.rig.Requests;
 import llmq.bench.rig.Router;
@@ -325,8 +326,12 @@ public final class PriorityIsolationScenario implements Scenario {
                         timeline.count(EventType.STARTED), parked + timeline.count(EventType.STARTED) < target
                                 ? " — not all: the router is still taking them in" : "");
             }
-            // the same quiet time after start-up (and after parking) in both runs before anything is measured
+            // the same quiet time after start-up (and after parking) in both runs before anything is measured, and a JIT
+            // that has worked through what the runs before left it: on a slower machine its compiler threads were still busy
+            // into the run without backlog, whose p99 then read 159 ms against 94 ms with the backlog after it
             Thread.sleep(settle * 1000L);
+            ctx.log("  before the realtime load: %s", Jit.awaitQuiet(0.1, Duration.ofSeconds(1),
+                    Duration.ofSeconds(ctx.param("quiet-cap-seconds", 20, 5))));
             String topic = catalog.intake(Priority.REALTIME).name();
             var ser = serdes.value(LlmRequest.class);
             OpenLoop.Sender send = (i, intendedMicros) -> {

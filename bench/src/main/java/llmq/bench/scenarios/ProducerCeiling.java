@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.UUID;
 import llmq.bench.RunContext;
 import llmq.bench.rig.ChildJvm;
+import llmq.bench.rig.Jit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -75,6 +76,11 @@ final class ProducerCeiling {
         if (warmupRecords > 0) {
             args.addAll(List.of("--warmup-records", Integer.toString(warmupRecords)));
         }
+        // the system under test shares this JVM: its compiler threads, still working through the queue its load left,
+        // would take a core from the tool (see Jit.awaitQuiet)
+        Jit.Quiet quiet = Jit.awaitQuiet(0.1, Duration.ofSeconds(1),
+                Duration.ofSeconds(ctx.param("ceiling-quiet-cap-seconds", 30, 10)));
+        ctx.log("  before ProducerPerformance %s: %s", tag, quiet);
         try (ChildJvm tool = ChildJvm.start(ChildJvm.ownClasspath(), List.of("-Xmx512m"), KafkaTools.PRODUCER_PERFORMANCE,
                 args, ctx.scratch("producer-performance-" + tag),
                 ctx.logs().resolve(ctx.scenario() + "-producer-performance-" + tag + ".log"))) {
