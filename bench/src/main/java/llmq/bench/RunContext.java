@@ -103,6 +103,21 @@ public final class RunContext {
         return v != null ? v.trim() : dflt;
     }
 
+    /**
+     * llmq settings for experiments, from {@code --param set=key=value;key=value} (empty if not given).
+     * Scenarios apply them on top of their own, and record them in their JSON.
+     */
+    public java.util.Map<String, String> settings() {
+        java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
+        for (String kv : param("set", "").split(";")) {
+            int eq = kv.indexOf('=');
+            if (eq > 0) {
+                m.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+            }
+        }
+        return m;
+    }
+
     private String raw(String key) {
         String v = params.get(key);
         return v != null ? v : System.getProperty("bench." + scenario + "." + key);

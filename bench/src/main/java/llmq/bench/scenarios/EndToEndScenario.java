@@ -104,13 +104,10 @@ public final class EndToEndScenario implements Scenario {
         }
         config.put("router_queue_depth_normal", depth.isBlank() ? "default" : depth);
         // any other llmq setting, for experiments: --param set=key=value;key=value
-        for (String kv : ctx.param("set", "").split(";")) {
-            int eq = kv.indexOf('=');
-            if (eq > 0) {
-                settings.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
-                config.put("setting " + kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
-            }
-        }
+        ctx.settings().forEach((k, v) -> {
+            settings.put(k, v);
+            config.put("setting " + k, v);
+        });
         Path data = ctx.scratch("stack");
         ctx.log("starting the standalone system in %s", data);
         AtomicReference<Semaphore> slots = new AtomicReference<>();
