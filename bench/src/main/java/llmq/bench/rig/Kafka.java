@@ -41,6 +41,12 @@ public final class Kafka {
         return producer(0);
     }
 
+    /** Exactly llmq's producer settings (linger 1 ms, the default 16 KiB batches), as ingest-api writes intake. */
+    public KafkaProducer<String, byte[]> ingestProducer() {
+        return new KafkaProducer<>(config.producer("bench-" + UUID.randomUUID()), new StringSerializer(),
+                new ByteArraySerializer());
+    }
+
     /** llmq's producer settings with {@code lingerMs} (larger batches for bulk loads). */
     public KafkaProducer<String, byte[]> producer(int lingerMs) {
         Map<String, Object> p = new HashMap<>(config.producer("bench-" + UUID.randomUUID()));
