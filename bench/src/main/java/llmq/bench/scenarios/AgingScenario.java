@@ -100,16 +100,32 @@ public final class AgingScenario implements Scenario {
             // with the low backlog of the measured runs in play, and take what the model served as the capacity.
             // Without the backlog the calibration ran on two levels' queue places instead of three, and in one run it
             // read 89 calls/s where the measured runs then served 112: the load offered at 95 % of it did not saturate.
+            // The calibration is repeated until two in a row agree within 10 %: on a slower machine the JIT was not done
+            // after the 6-s warm-up, and single calibrations read 66 and 96 calls/s in two runs whose measured runs then
+            // served 90 and 122; a load offered at 95 % of an underestimate does not saturate, and the worst low wait
+            // ÷ chain read 0.51 and 0.87.
             int calibrate = ctx.param("calibrate-seconds", 8, 4);
-            ObjectNode cal = once(ctx, infra, kafka, sim, new Load(calibrate, maxInFlight, ttft, nominal * 0.65,
-                    nominal * 0.65, lowBacklog, lowRate, maxWait, depth), true);
-            double capacity = Math.min(nominal, Result.number(cal.get("model_calls_per_second_after_first_quarter")));
+            int maxCalibrations = ctx.param("max-calibrations", 5, 2);
+            List<Double> calibrations = new ArrayList<>();
+            double capacity = 0;
+            for (int i = 0; i < maxCalibrations; i++) {
+                ObjectNode cal = once(ctx, infra, kafka, sim, new Load(calibrate, maxInFlight, ttft, nominal * 0.65,
+                        nominal * 0.65, lowBacklog, lowRate, maxWait, depth), true);
+                double served = Result.number(cal.get("model_calls_per_second_after_first_quarter"));
+                calibrations.add(Math.round(served * 10) / 10.0);
+                double previous = capacity;
+                capacity = Math.min(nominal, served);
+                if (i > 0 && Math.abs(capacity - previous) <= 0.1 * previous) {
+                    break;
+                }
+            }
             Load load = new Load(seconds, maxInFlight, ttft, capacity * offered * 0.45, capacity * offered * 0.55,
                     lowBacklog, lowRate, maxWait, depth);
             ObjectNode config = result.config();
             config.put("model", "simulator, ttft " + ttft.toMillis() + " ms, worker max-in-flight " + maxInFlight
                     + " → nominal capacity " + Math.round(nominal) + " calls/s");
             Result.putNumber(config, "measured_capacity_per_second", capacity);
+            config.put("calibrations_calls_per_second", calibrations.toString());
             config.put("realtime_per_second", Math.round(load.realtimeRate()));
             config.put("high_per_second", Math.round(load.highRate()));
             config.put("offered_share_of_measured_capacity", offered);
