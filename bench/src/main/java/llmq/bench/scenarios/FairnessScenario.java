@@ -112,7 +112,9 @@ public final class FairnessScenario implements Scenario {
                         Result.number(r.get("vtc_bound_tokens")), "tokens");
                 result.ratio("gap_over_vtc_bound_" + k, "service gap (as released) ÷ VTC bound, " + tenants + " tenants",
                         Result.number(r.get("gap_over_bound")), "≤ 1");
-                result.ratio("delivered_gap_over_vtc_bound_" + k, "service gap (as delivered) ÷ VTC bound, " + tenants
+                // a figure, not a ratio: VTC bounds the router's release order; the order the worker delivers in adds its
+                // own concurrency and the model's latencies, which no bound covers (0.41, 0.47, 0.51 in three runs)
+                result.figure("delivered_gap_" + k, "largest service gap (as delivered) ÷ VTC bound, " + tenants
                         + " tenants", Result.number(r.get("delivered_gap_over_bound")), "");
                 result.ratio("heavy_share_" + k, "heavy tenant's service ÷ fair share, " + tenants + " tenants",
                         Result.number(r.get("heavy_over_fair_share")), "≈ 1");

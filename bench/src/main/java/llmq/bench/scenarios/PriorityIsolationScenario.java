@@ -208,11 +208,13 @@ public final class PriorityIsolationScenario implements Scenario {
         result.figure("bare_two_hops_p99_ms", "bare EOS two-hop (repartition) p99", Latencies.ms(hop2, 99), "ms");
         result.ratio("started_p99_backlog_over_no_backlog", "realtime started p99: with ÷ without backlog",
                 p99Loaded / Latencies.ms(idle.started(), 99), "≈ 1");
-        // released takes 1 ms at the median and tens at p99, at the events' 1-ms resolution: a whole run's p99 moved by a
-        // quarter between runs of the same code (34, 26 and 26 ms with backlog), so the ratio is of typical seconds' p99s
-        result.ratio("released_second_p99_backlog_over_no_backlog", "realtime released p99 (median of per-second p99s): "
-                + "with ÷ without backlog", loaded.windows().medianOverWindows(REALTIME_RELEASED, 99, MIN_WINDOW_COUNT)
-                / idle.windows().medianOverWindows(REALTIME_RELEASED, 99, MIN_WINDOW_COUNT), "≈ 1");
+        // accepted → released is the router's hop alone, a part of accepted → started (the ratio the scenario is about);
+        // it is reported as figures: at the events' 1-ms resolution its p99 (tens of ms against a 1-ms median) moved by a
+        // quarter between runs of the same code, whole-run (34, 26, 26 ms) and as a median of per-second p99s (0.89, 1.12)
+        result.figure("released_second_p99_ms", "realtime accepted → released p99, median of per-second p99s, " + backlog
+                + " low parked", loaded.windows().medianOverWindows(REALTIME_RELEASED, 99, MIN_WINDOW_COUNT), "ms");
+        result.figure("released_second_p99_ms_no_backlog", "realtime accepted → released p99, median of per-second p99s, "
+                + "no backlog", idle.windows().medianOverWindows(REALTIME_RELEASED, 99, MIN_WINDOW_COUNT), "ms");
         result.ratio("started_p99_over_bare_hop", "realtime started p99 (backlog) ÷ bare EOS hop p99",
                 p99Loaded / Latencies.ms(hop, 99), "≤ 1.2");
         result.ratio("started_p99_over_bare_two_hops", "realtime started p99 (backlog) ÷ bare two-hop EOS p99",
