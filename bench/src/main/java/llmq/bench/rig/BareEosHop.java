@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import llmq.bench.load.BenchClock;
 import llmq.bench.load.OpenLoop;
 import llmq.bench.stats.Latencies;
+import llmq.bench.stats.WindowedLatency;
 import llmq.topics.streams.StreamsSettings;
 import org.HdrHistogram.Histogram;
 import org.apache.kafka.clients.admin.Admin;
@@ -39,6 +40,9 @@ import org.apache.kafka.streams.kstream.Repartitioned;
  */
 public final class BareEosHop {
 
+    /** The series name in the windows {@link #measure} fills. */
+    public static final String SERIES = "hop";
+
     private BareEosHop() {
     }
 
@@ -48,6 +52,17 @@ public final class BareEosHop {
      */
     public static Histogram measure(Kafka kafka, Path stateDir, int partitions, Duration commitInterval,
                                     boolean repartition, double rate, Duration warmup, Duration measure) throws Exception {
+        return measure(kafka, stateDir, partitions, commitInterval, repartition, rate, warmup, measure, null);
+    }
+
+    /**
+     * As {@link #measure(Kafka, Path, int, Duration, boolean, double, Duration, Duration)}, and also
+     * records each latency in {@code windows} (series {@value #SERIES}, by receipt time) when it is
+     * not null.
+     */
+    public static Histogram measure(Kafka kafka, Path stateDir, int partitions, Duration commitInterval,
+                                    boolean repartition, double rate, Duration warmup, Duration measure,
+                                    WindowedLatency windows) throws Exception {
         String run = (repartition ? "bench-eos2-" : "bench-eos1-") + UUID.randomUUID().toString().substring(0, 8);
         String in = run + "-in";
         String out = run + "-out";
@@ -88,6 +103,9 @@ public final class BareEosHop {
                             if (intended >= from.get()) {
                                 synchronized (h) {
                                     h.recordValue(Latencies.clamp(now - intended));
+                                }
+                                if (windows != null) {
+                                    windows.record(SERIES, now / 1000, now - intended);
                                 }
                             }
                         }

@@ -152,12 +152,14 @@ public final class PriorityIsolationScenario implements Scenario {
         // after the warm-up router, not before it: measured first in a fresh JVM the bare hop's p99 was 36 ms in one run
         // and 40-41 ms in the next two, and the ratio to it moved by a fifth
         ctx.log("bare exactly-once Streams hop: %d/s for %d s, commit %d ms", rate, seconds, commitMs);
+        WindowedLatency hopWindows = new WindowedLatency(BenchClock.nowMicros() / 1000, 1000);
         Histogram hop = BareEosHop.measure(kafka, ctx.scratch("eos1"), catalog.partitions(), commit, false, rate,
-                Duration.ofSeconds(warmup), Duration.ofSeconds(seconds));
+                Duration.ofSeconds(warmup), Duration.ofSeconds(seconds), hopWindows);
         ctx.log("  p50 %.1f ms, p99 %.1f ms", Latencies.ms(hop, 50), Latencies.ms(hop, 99));
         ctx.log("bare exactly-once Streams app with a repartition (two transactions, the router's shape)");
+        WindowedLatency hop2Windows = new WindowedLatency(BenchClock.nowMicros() / 1000, 1000);
         Histogram hop2 = BareEosHop.measure(kafka, ctx.scratch("eos2"), catalog.partitions(), commit, true, rate,
-                Duration.ofSeconds(warmup), Duration.ofSeconds(seconds));
+                Duration.ofSeconds(warmup), Duration.ofSeconds(seconds), hop2Windows);
         ctx.log("  p50 %.1f ms, p99 %.1f ms", Latencies.ms(hop2, 50), Latencies.ms(hop2, 99));
 
         ctx.log("router without backlog: realtime %d/s for %d s after %d s of warm-up load", rate, seconds, warmup);
@@ -206,8 +208,26 @@ public final class PriorityIsolationScenario implements Scenario {
                 Latencies.ms(loaded.released(), 99), "ms");
         result.figure("bare_hop_p99_ms", "bare EOS hop p99 (same broker, commit " + commitMs + " ms)", Latencies.ms(hop, 99), "ms");
         result.figure("bare_two_hops_p99_ms", "bare EOS two-hop (repartition) p99", Latencies.ms(hop2, 99), "ms");
-        result.ratio("started_p99_backlog_over_no_backlog", "realtime started p99: with ÷ without backlog",
-                p99Loaded / Latencies.ms(idle.started(), 99), "≈ 1");
+        // the ratios divide p99s of a typical second (the median over 1-s windows of each window's p99), the whole-run
+        // p99s stay as figures: a whole run's p99 is set by its worst second, and on a machine where realtime at 1 000/s
+        // runs near the router's capacity one slow second moved the ratio to the bare hop from 1.71 to 2.36 between
+        // consecutive runs of the same code
+        double typicalLoaded = loaded.windows().medianOverWindows(REALTIME, 99, MIN_WINDOW_COUNT);
+        double typicalIdle = idle.windows().medianOverWindows(REALTIME, 99, MIN_WINDOW_COUNT);
+        double typicalHop = hopWindows.medianOverWindows(BareEosHop.SERIES, 99, MIN_WINDOW_COUNT);
+        double typicalHop2 = hop2Windows.medianOverWindows(BareEosHop.SERIES, 99, MIN_WINDOW_COUNT);
+        result.figure("realtime_started_second_p99_ms", "realtime accepted → started p99 of a typical second (median of "
+                + "per-second p99s), " + backlog + " low parked", typicalLoaded, "ms");
+        result.figure("realtime_started_second_p99_ms_no_backlog", "realtime accepted → started p99 of a typical second, "
+                + "no backlog", typicalIdle, "ms");
+        result.figure("bare_hop_second_p99_ms", "bare EOS hop p99 of a typical second", typicalHop, "ms");
+        result.figure("bare_two_hops_second_p99_ms", "bare EOS two-hop p99 of a typical second", typicalHop2, "ms");
+        result.ratio("started_second_p99_backlog_over_no_backlog", "realtime started p99 (typical second): with ÷ without "
+                + "backlog", typicalLoaded / typicalIdle, "≈ 1");
+        result.ratio("started_second_p99_over_bare_hop", "realtime started p99 (typical second, backlog) ÷ bare EOS hop's",
+                typicalLoaded / typicalHop, "≤ 1.2");
+        result.ratio("started_second_p99_over_bare_two_hops", "realtime started p99 (typical second, backlog) ÷ bare "
+                + "two-hop EOS's", typicalLoaded / typicalHop2, "");
         // accepted → released is the router's hop alone, a part of accepted → started (the ratio the scenario is about);
         // it is reported as figures: at the events' 1-ms resolution its p99 (tens of ms against a 1-ms median) moved by a
         // quarter between runs of the same code, whole-run (34, 26, 26 ms) and as a median of per-second p99s (0.89, 1.12)
@@ -215,10 +235,6 @@ public final class PriorityIsolationScenario implements Scenario {
                 + " low parked", loaded.windows().medianOverWindows(REALTIME_RELEASED, 99, MIN_WINDOW_COUNT), "ms");
         result.figure("released_second_p99_ms_no_backlog", "realtime accepted → released p99, median of per-second p99s, "
                 + "no backlog", idle.windows().medianOverWindows(REALTIME_RELEASED, 99, MIN_WINDOW_COUNT), "ms");
-        result.ratio("started_p99_over_bare_hop", "realtime started p99 (backlog) ÷ bare EOS hop p99",
-                p99Loaded / Latencies.ms(hop, 99), "≤ 1.2");
-        result.ratio("started_p99_over_bare_two_hops", "realtime started p99 (backlog) ÷ bare two-hop EOS p99",
-                p99Loaded / Latencies.ms(hop2, 99), "");
         result.note("The router commits twice on the way (intake → repartition 'router-admitted' → queue), so a realtime "
                 + "request waits for two transactions; the bare two-hop app shows that floor.");
         result.note("Each measured run begins with " + warmup + " s of realtime load that is not in its percentiles "
