@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Predicate;
 import llmq.avro.EventType;
@@ -107,18 +108,28 @@ public final class IngestScenario implements Scenario {
                         + "%.0f %% of a round", Arrays.toString(warmRates), warmSeconds, jitShare * 100);
                 long[] acceptedSoFar = {0};
                 int climbed = warmRates[0];
-                List<Integer> warmPath = new ArrayList<>();
+                List<String> warmPath = new ArrayList<>();
+                // a rung holds when no request failed and its p99 is at most twice the limit (the search's "narrowly"), and
+                // it gets up to three attempts: a cold JVM's first rounds at 200/s read p99s of 3 414, 287 and 106 ms, and a
+                // climb that stopped there left the search's first steps failing their first attempts; a rung well above
+                // the machine's limit fails every attempt
+                int attempts = ctx.param("warmup-attempts", 3, 1);
+                climb:
                 for (int i = 0; i < warmRates.length - 1; i++) {
-                    HttpLoad.Step w = load.step(warmRates[i], Duration.ofSeconds(warmSeconds), IngestScenario::body,
-                            Duration.ofSeconds(10));
-                    acceptedSoFar[0] += w.accepted();
-                    awaitQuiet(ctx, timeline, acceptedSoFar[0]);
-                    warmPath.add(warmRates[i]);
-                    boolean held = w.failures() == 0 && w.accepted() == w.sent() && Latencies.ms(w.latency(), 99) <= p99LimitMs;
-                    if (!held) {
-                        break;
+                    for (int attempt = 1; attempt <= attempts; attempt++) {
+                        HttpLoad.Step w = load.step(warmRates[i], Duration.ofSeconds(warmSeconds), IngestScenario::body,
+                                Duration.ofSeconds(10));
+                        acceptedSoFar[0] += w.accepted();
+                        awaitQuiet(ctx, timeline, acceptedSoFar[0]);
+                        double p99 = Latencies.ms(w.latency(), 99);
+                        boolean held = w.failures() == 0 && w.accepted() == w.sent() && p99 <= 2 * p99LimitMs;
+                        warmPath.add(String.format(Locale.ROOT, "%d/s p99 %.0f ms%s", warmRates[i], p99, held ? "" : " (not held)"));
+                        if (held) {
+                            climbed = warmRates[i + 1];
+                            continue climb;
+                        }
                     }
-                    climbed = warmRates[i + 1];
+                    break;
                 }
                 int top = climbed;
                 Jit.WarmUp warm = Jit.warmUp(1, jitRounds, jitShare, () -> {
@@ -126,8 +137,8 @@ public final class IngestScenario implements Scenario {
                             Duration.ofSeconds(10)).accepted();
                     awaitQuiet(ctx, timeline, acceptedSoFar[0]);
                 });
-                ctx.log("  warm-up climbed %s/s, then %d/s: %s", warmPath, top, warm);
-                result.config().put("warmup", warmPath + "/s for " + warmSeconds + " s each (climbing while sustained), then "
+                ctx.log("  warm-up climbed %s, then %d/s: %s", warmPath, top, warm);
+                result.config().put("warmup", warmPath + ", " + warmSeconds + " s each (climbing once a rung held), then "
                         + top + "/s repeated until the JIT compiled for at most " + Math.round(jitShare * 100) + " % of a round ("
                         + warm + "), not measured; then the producer ceiling's warm-up round");
                 ArrayNode steps = result.details().putArray("steps");
