@@ -109,13 +109,13 @@ public final class IngestScenario implements Scenario {
                 long[] acceptedSoFar = {0};
                 int climbed = warmRates[0];
                 List<String> warmPath = new ArrayList<>();
-                // a rung holds when no request failed and its p99 is at most twice the limit (the search's "narrowly"), and
+                // a rung holds when no request failed and its p99 is at most twice the limit, and
                 // it gets up to three attempts: a cold JVM's first rounds at 200/s read p99s of 3 414, 287 and 106 ms, and a
                 // climb that stopped there left the search's first steps failing their first attempts; a rung well above
                 // the machine's limit fails every attempt
                 int attempts = ctx.param("warmup-attempts", 3, 1);
                 climb:
-                for (int i = 0; i < warmRates.length - 1; i++) {
+                for (int i = 0; i < warmRates.length; i++) {
                     for (int attempt = 1; attempt <= attempts; attempt++) {
                         HttpLoad.Step w = load.step(warmRates[i], Duration.ofSeconds(warmSeconds), IngestScenario::body,
                                 Duration.ofSeconds(10));
@@ -125,7 +125,7 @@ public final class IngestScenario implements Scenario {
                         boolean held = w.failures() == 0 && w.accepted() == w.sent() && p99 <= 2 * p99LimitMs;
                         warmPath.add(String.format(Locale.ROOT, "%d/s p99 %.0f ms%s", warmRates[i], p99, held ? "" : " (not held)"));
                         if (held) {
-                            climbed = warmRates[i + 1];
+                            climbed = warmRates[i];
                             continue climb;
                         }
                     }
@@ -162,8 +162,12 @@ public final class IngestScenario implements Scenario {
                     double p99 = Latencies.ms(step.latency(), 99);
                     // sustained: every request accepted, in time; the open loop then delivered the offered rate
                     boolean ok = step.failures() == 0 && step.accepted() == step.sent() && p99 <= p99LimitMs;
-                    // a second attempt only for a narrow failure: no request failed and the p99 within twice the limit
-                    narrow[0] = step.failures() == 0 && step.accepted() == step.sent() && p99 <= 2 * p99LimitMs;
+                    // a second attempt only for a narrow failure: no request failed, and the p99 within twice the limit or the
+                    // median within half of it (a pause, not queueing: the first step after one warm-up read p50 11.8 ms and
+                    // p99 314 ms at 800/s, and the search, not trying it again, ended at 700/s, where earlier runs found 3 000)
+                    double p50 = Latencies.ms(step.latency(), 50);
+                    narrow[0] = step.failures() == 0 && step.accepted() == step.sent()
+                            && (p99 <= 2 * p99LimitMs || p50 <= p99LimitMs / 2);
                     ObjectNode s = step.json();
                     Result.putNumber(s, "kafka_ack_mean_ms", ackCount > 0 ? ackSum / ackCount * 1000 : Double.NaN);
                     s.put("sustained", ok);
