@@ -89,13 +89,9 @@ final class Ceiling {
         // in a row agree within 10 % (at most ceiling-warmup-max-rounds), and the rounds counted start from a warm broker
         int warmMax = ctx.param("ceiling-warmup-max-rounds", 6, 0);
         List<Double> warm = new ArrayList<>();
-        while (warm.size() < warmMax && !(warm.size() >= 2
-                && Math.abs(warm.get(warm.size() - 1) - warm.get(warm.size() - 2))
-                <= 0.1 * Math.max(warm.get(warm.size() - 1), warm.get(warm.size() - 2)))) {
-            double r = ProducerCeiling.once(ctx, bootstrap, topic, records, warmupRecords, 1024, "warm-" + warm.size())
-                    .recordsPerSecond();
-            ctx.log("  %.0f records/s (warm-up %d, not counted)", r, warm.size() + 1);
-            warm.add(r);
+        while (warm.size() < warmMax && !Median.lastTwoWithin(warm, 0.1)) {
+            warm.add(round(ctx, bootstrap, topic, records, warmupRecords, "warm-" + warm.size(),
+                    " (warm-up " + (warm.size() + 1) + ", not counted)"));
         }
         List<Double> before = rounds(ctx, bootstrap, topic, records, warmupRecords, 1, rounds, "before");
         T measured = measurement.run();
@@ -124,13 +120,20 @@ final class Ceiling {
                                        int to, String tag) throws Exception {
         List<Double> counted = new ArrayList<>();
         for (int round = from; round <= to; round++) {
-            double r = ProducerCeiling.once(ctx, bootstrap, topic, records, warmupRecords, 1024, tag + "-" + round)
-                    .recordsPerSecond();
-            ctx.log("  %.0f records/s%s", r, round == 0 ? " (warm-up, not counted)" : "");
+            double r = round(ctx, bootstrap, topic, records, warmupRecords, tag + "-" + round,
+                    round == 0 ? " (warm-up, not counted)" : "");
             if (round > 0) {
                 counted.add(r);
             }
         }
         return counted;
+    }
+
+    /** One ProducerPerformance round, logged with {@code note}; its records/s. */
+    private static double round(RunContext ctx, String bootstrap, String topic, int records, int warmupRecords, String tag,
+                                String note) throws Exception {
+        double r = ProducerCeiling.once(ctx, bootstrap, topic, records, warmupRecords, 1024, tag).recordsPerSecond();
+        ctx.log("  %.0f records/s%s", r, note);
+        return r;
     }
 }
