@@ -10,8 +10,8 @@ import llmq.bench.stats.Median;
 
 /**
  * Kafka's producer ceiling for the throughput ratios: measured again by each throughput scenario on
- * its own broker just before it loads it ({@link #here}), so a ratio's two sides come from the same
- * minutes; the baseline scenario's ceiling, from the start of the run, is what {@link
+ * its own broker before and after it loads it ({@link #around}), so a ratio's two sides come from the
+ * same minutes; the baseline scenario's ceiling, from the start of the run, is what {@link
  * #producerRecordsPerSecond} reads (from the same {@code bench/run} when there is one, otherwise the
  * latest baseline on disk, and the result says which).
  */
@@ -39,25 +39,6 @@ final class Ceiling {
                     + "), not one measured in this run");
         }
         return Optional.of(v);
-    }
-
-    /**
-     * Kafka's ProducerPerformance on {@code bootstrap} now (a warm-up round, then the median of three of
-     * 200 000 records; one of 20 000 in quick mode), recorded in {@code result}'s details as
-     * {@code producer_ceiling_here}, with the baseline's ceiling beside it for comparison.
-     */
-    static double here(RunContext ctx, Result result, String bootstrap) throws Exception {
-        ctx.log("Kafka's producer ceiling on this broker, now (the ratio's denominator)");
-        ProducerCeiling.Measured m = ProducerCeiling.measure(ctx, bootstrap, ctx.param("ceiling-records", 200_000, 20_000),
-                1024, ctx.param("ceiling-rounds", 3, 1), "here");
-        ObjectNode d = result.details().putObject("producer_ceiling_here");
-        d.put("what", "Kafka ProducerPerformance on this scenario's broker just before the load: 1024 B, acks=all, "
-                + "llmq's producer settings, 6 partitions; a warm-up round, then the median");
-        d.set("rounds_records_per_second", llmq.common.json.Json.mapper().valueToTree(m.rounds()));
-        d.put("records_per_second", m.recordsPerSecond());
-        producerRecordsPerSecond(ctx, result).ifPresent(b -> d.put("baseline_records_per_second", b));
-        ctx.log("  ceiling here: %.0f records/s", m.recordsPerSecond());
-        return m.recordsPerSecond();
     }
 
     /** A measurement that the ceiling is taken around. */
