@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +24,7 @@ import llmq.bench.rig.Kafka;
 import llmq.bench.rig.Requests;
 import llmq.bench.rig.Worker;
 import llmq.bench.stats.Latencies;
+import llmq.bench.stats.Median;
 import llmq.common.config.Settings;
 import llmq.common.json.Json;
 import llmq.modelsim.ModelSimConfig;
@@ -109,26 +109,8 @@ public final class WorkerScenario implements Scenario {
             // taken around them, as ingest's is: taken only before them (a warm-up round and three), its rounds on the
             // harness JVM's broker climbed from 38 000 to 67 000 records/s, and the ratio moved by 38 % between two runs
             ArrayNode rounds = result.details().putArray("throughput_rounds");
-            Ceiling.Around<Double> around = Ceiling.around(ctx, result, infra.bootstrapServers(), () -> {
-                List<Double> perRound = new ArrayList<>();
-                for (int round = 1 - warmupRounds; round <= roundsToRun; round++) {
-                    ctx.log("throughput, round %d of %d (≤ 0: warm-up): %d queued calls, then one worker (max-in-flight %d)", round, roundsToRun,
-                            calls, maxInFlight);
-                    ObjectNode t = throughputRound(ctx, infra, kafka, catalog, queues, io, producer, calls, maxInFlight,
-                            "r" + round);
-                    t.put("counted", round > 0);
-                    rounds.add(t);
-                    if (round > 0) {
-                        perRound.add(t.path("calls_per_second").asDouble());
-                    }
-                }
-                List<Double> sorted = new ArrayList<>(perRound);
-                Collections.sort(sorted);
-                double callsPerSecond = sorted.get(sorted.size() / 2);
-                ctx.log("  calls/s per round %s: median %.0f", perRound.stream().map(v -> String.format("%.0f", v)).toList(),
-                        callsPerSecond);
-                return callsPerSecond;
-            });
+            Ceiling.Around<Double> around = Ceiling.around(ctx, result, infra.bootstrapServers(), () -> throughput(ctx, infra,
+                    kafka, catalog, queues, io, producer, calls, maxInFlight, warmupRounds, roundsToRun, rounds));
             double callsPerSecond = around.measured();
             double ceiling = around.ceiling();
 
@@ -204,6 +186,30 @@ public final class WorkerScenario implements Scenario {
     private static ModelSimulator simulator() throws Exception {
         return ModelSimulator.start(ModelSimConfig.from(Settings.of(Map.of(
                 ModelSimConfig.PORT, "0", ModelSimConfig.THREADS, "4", ModelSimConfig.AUDIT_RETAIN, "200000"))));
+    }
+
+    /**
+     * {@code warmupRounds} throughput rounds not counted, then {@code counted} rounds, each added to {@code rounds}; the
+     * median of the counted rounds' calls/s.
+     */
+    private static double throughput(RunContext ctx, Infra infra, Kafka kafka, TopicCatalog catalog, List<String> queues,
+                                     KafkaIo io, KafkaProducer<String, byte[]> producer, int calls, int maxInFlight,
+                                     int warmupRounds, int counted, ArrayNode rounds) throws Exception {
+        List<Double> perRound = new ArrayList<>();
+        for (int round = 1 - warmupRounds; round <= counted; round++) {
+            ctx.log("throughput, round %d of %d (≤ 0: warm-up): %d queued calls, then one worker (max-in-flight %d)", round,
+                    counted, calls, maxInFlight);
+            ObjectNode t = throughputRound(ctx, infra, kafka, catalog, queues, io, producer, calls, maxInFlight, "r" + round);
+            t.put("counted", round > 0);
+            rounds.add(t);
+            if (round > 0) {
+                perRound.add(t.path("calls_per_second").asDouble());
+            }
+        }
+        double callsPerSecond = Median.of(perRound);
+        ctx.log("  calls/s per round %s: median %.0f", perRound.stream().map(v -> String.format("%.0f", v)).toList(),
+                callsPerSecond);
+        return callsPerSecond;
     }
 
     /** One throughput round: {@code calls} records queued, then a fresh worker group drains them. */
