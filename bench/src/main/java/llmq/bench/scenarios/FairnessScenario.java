@@ -23,6 +23,7 @@ import llmq.bench.rig.Requests;
 import llmq.bench.rig.Router;
 import llmq.bench.rig.Worker;
 import llmq.bench.stats.Jain;
+import llmq.bench.stats.Median;
 import llmq.bench.stats.TenantService;
 import llmq.common.config.Settings;
 import llmq.common.json.Json;
@@ -47,7 +48,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * bound. The router runs one Virtual Token Counter per partition (each stream task schedules its
  * own share of the requests), and within one partition two backlogged tenants' service differs by
  * at most 2U, U the largest single request's cost; across P partitions the gaps add up, so the
- * bound for the whole router is P × 2U.
+ * bound for the whole router is P × 2U. Each case runs three rounds with their own requests (a fresh
+ * router and worker each) and reports their median: a round's largest gap is an extreme value.
  */
 public final class FairnessScenario implements Scenario {
 
@@ -71,7 +73,8 @@ public final class FairnessScenario implements Scenario {
 
     @Override
     public void run(RunContext ctx, Result result) throws Exception {
-        int seconds = ctx.param("seconds", 20, 6);
+        int seconds = ctx.param("seconds", 14, 6);
+        int rounds = ctx.param("rounds", 3, 1);
         int maxInFlight = ctx.param("max-in-flight", 16, 16);
         int depth = ctx.param("queue-depth", 3, 3);
         String ttft = ctx.param("ttft", "10ms");
@@ -80,6 +83,7 @@ public final class FairnessScenario implements Scenario {
         ObjectNode config = result.config();
         config.put("level", "normal");
         config.put("seconds_measured", seconds);
+        config.put("rounds", rounds);
         config.put("window_ms", windowMs);
         config.put("prompt_chars", "uniform 40..4000");
         config.put("max_tokens", "uniform 16..256 (simulator completions 8..256, cut at max_tokens)");
@@ -99,25 +103,39 @@ public final class FairnessScenario implements Scenario {
                 // enough per light tenant to stay backlogged for the whole measurement (~160 calls/s shared)
                 int light = ctx.param("light-requests-" + tenants, (int) (160.0 * (seconds + 6) / tenants * 1.5),
                         (int) (160.0 * (seconds + 6) / tenants * 1.5));
-                ObjectNode r = fairness(ctx, infra, kafka, sim, tenants, light, seconds, maxInFlight, depth, windowMs);
-                runs.add(r);
+                List<ObjectNode> each = new ArrayList<>();
+                for (int round = 1; round <= rounds; round++) {
+                    ctx.log("%d tenants, round %d of %d", tenants, round, rounds);
+                    ObjectNode r = fairness(ctx, infra, kafka, sim, tenants, light, seconds, maxInFlight, depth,
+                            windowMs, new Random(tenants * 1000L + round));
+                    r.put("round", round);
+                    runs.add(r);
+                    each.add(r);
+                }
                 String k = tenants + "_tenants";
-                result.figure("jain_mean_" + k, "Jain's index per " + windowMs + " ms window, mean, " + tenants + " tenants",
-                        Result.number(r.get("jain_per_window_mean")), "");
-                result.figure("jain_min_" + k, "Jain's index per window, minimum, " + tenants + " tenants",
-                        Result.number(r.get("jain_per_window_min")), "");
+                String of = rounds == 1 ? "" : ", median of " + rounds + " rounds";
+                result.figure("jain_mean_" + k, "Jain's index per " + windowMs + " ms window, mean, " + tenants
+                        + " tenants" + of, median(each, "jain_per_window_mean"), "");
+                result.figure("jain_min_" + k, "Jain's index per window, minimum over the rounds, " + tenants
+                        + " tenants", each.stream().mapToDouble(r -> Result.number(r.get("jain_per_window_min")))
+                        .min().orElse(Double.NaN), "");
                 result.figure("max_gap_" + k, "largest service gap between two tenants (as released), " + tenants
-                        + " tenants", Result.number(r.get("max_gap_tokens")), "tokens");
-                result.figure("vtc_bound_" + k, "VTC bound, partitions × 2 × largest request, " + tenants + " tenants",
-                        Result.number(r.get("vtc_bound_tokens")), "tokens");
-                result.ratio("gap_over_vtc_bound_" + k, "service gap (as released) ÷ VTC bound, " + tenants + " tenants",
-                        Result.number(r.get("gap_over_bound")), "≤ 1");
+                        + " tenants" + of, median(each, "max_gap_tokens"), "tokens");
+                result.figure("vtc_bound_" + k, "VTC bound, partitions × 2 × largest request, " + tenants + " tenants"
+                        + of, median(each, "vtc_bound_tokens"), "tokens");
+                // the largest gap of a round is an extreme value: one round read 0.440 to 0.546 of the bound in six
+                // runs, so the ratio is the rounds' median and the worst round is a figure beside it
+                result.ratio("gap_over_vtc_bound_" + k, "service gap (as released) ÷ VTC bound, " + tenants + " tenants"
+                        + of, median(each, "gap_over_bound"), "≤ 1");
+                result.figure("gap_over_vtc_bound_worst_" + k, "service gap (as released) ÷ VTC bound, worst round, "
+                        + tenants + " tenants", each.stream().mapToDouble(r -> Result.number(r.get("gap_over_bound")))
+                        .max().orElse(Double.NaN), "");
                 // a figure, not a ratio: VTC bounds the router's release order; the order the worker delivers in adds its
                 // own concurrency and the model's latencies, which no bound covers (0.41, 0.47, 0.51 in three runs)
                 result.figure("delivered_gap_" + k, "largest service gap (as delivered) ÷ VTC bound, " + tenants
-                        + " tenants", Result.number(r.get("delivered_gap_over_bound")), "");
-                result.ratio("heavy_share_" + k, "heavy tenant's service ÷ fair share, " + tenants + " tenants",
-                        Result.number(r.get("heavy_over_fair_share")), "≈ 1");
+                        + " tenants" + of, median(each, "delivered_gap_over_bound"), "");
+                result.ratio("heavy_share_" + k, "heavy tenant's service ÷ fair share, " + tenants + " tenants" + of,
+                        median(each, "heavy_over_fair_share"), "≈ 1");
             }
         }
         result.note("Service is the simulator's audited tokens (prompt + 2 × completion). The gap 'as released' orders "
@@ -127,7 +145,8 @@ public final class FairnessScenario implements Scenario {
     }
 
     private ObjectNode fairness(RunContext ctx, Infra infra, Kafka kafka, ModelSimulator sim, int tenants, int light,
-                                int seconds, int maxInFlight, int depth, long windowMs) throws Exception {
+                                int seconds, int maxInFlight, int depth, long windowMs, Random random)
+            throws Exception {
         String run = "fair" + UUID.randomUUID().toString().substring(0, 6);
         TopicCatalog catalog = infra.catalog();
         List<String> names = new ArrayList<>();
@@ -142,7 +161,6 @@ public final class FairnessScenario implements Scenario {
         try (RouterService router = Router.start(infra, kafka, "bench-router-" + run, Map.of(
                 "router.queue.depth.normal", Integer.toString(depth), "router.aging.enabled", "false"));
              EventTimeline timeline = new EventTimeline(kafka, catalog, infra.serdes(), id -> id.startsWith(run), List.of())) {
-            Random random = new Random(tenants);
             String topic = catalog.intake(Priority.NORMAL).name();
             var ser = infra.serdes().value(LlmRequest.class);
             int total = 0;
@@ -264,6 +282,14 @@ public final class FairnessScenario implements Scenario {
                     Result.number(r.get("heavy_over_fair_share")), (to - from) / 1000.0);
             return r;
         }
+    }
+
+    private static double median(List<ObjectNode> rounds, String field) {
+        List<Double> values = new ArrayList<>();
+        for (ObjectNode r : rounds) {
+            values.add(Result.number(r.get(field)));
+        }
+        return Median.of(values);
     }
 
     private static boolean anyDrained(ModelSimulator sim, Map<String, Integer> submitted) {
