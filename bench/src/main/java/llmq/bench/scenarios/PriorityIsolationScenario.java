@@ -64,7 +64,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * whole-run p99s are reported beside it, and the started ratios use them.
  *
  * <p>Run alone: {@code bench/run priority-isolation [--param backlog=100000] [--param rate=1000]
- * [--param seconds=25] [--param commit-interval-ms=20]} (replaces {@code mvn -pl priority-router exec:java
+ * [--param seconds=25] [--param hop-seconds=15] [--param commit-interval-ms=20]} (replaces {@code mvn -pl priority-router exec:java
  * ... RouterBenchmark}).
  */
 public final class PriorityIsolationScenario implements Scenario {
@@ -156,11 +156,11 @@ public final class PriorityIsolationScenario implements Scenario {
         // read 41.7 ms in one run and 32.1 ms in the next while llmq's read 68 ms in both, and the ratio moved by 30 %
         int hopSeconds = ctx.param("hop-seconds", 15, 3);
         config.put("bare_hop_seconds", hopSeconds + " before the router's runs and " + hopSeconds + " after, for each app");
-        WindowedLatency hopWindows = new WindowedLatency(BenchClock.nowMicros() / 1000, 1000);
-        WindowedLatency hop2Windows = new WindowedLatency(BenchClock.nowMicros() / 1000, 1000);
-        Histogram hop = Latencies.histogram();
-        Histogram hop2 = Latencies.histogram();
-        bareHops(ctx, kafka, catalog, "before", rate, commit, warmup, hopSeconds, hop, hopWindows, hop2, hop2Windows);
+        List<BareApp> bare = List.of(new BareApp("bare exactly-once Streams hop", false),
+                new BareApp("bare exactly-once Streams app with a repartition (two transactions, the router's shape)", true));
+        for (BareApp app : bare) {
+            app.measure(ctx, kafka, catalog, "before", rate, commit, warmup, hopSeconds);
+        }
 
         ctx.log("router without backlog: realtime %d/s for %d s after %d s of warm-up load", rate, seconds, warmup);
         Run idle = router(ctx, infra, kafka, 0, rate, warmup, seconds, commitMs, lowRate, settle);
@@ -177,7 +177,11 @@ public final class PriorityIsolationScenario implements Scenario {
                 Latencies.ms(loaded.released(), 99), loaded.maxRealtimeParked(), loaded.maxRealtimeQueued());
         ctx.log("  (during the %d s of warm-up load: p50 %.1f ms, p99 %.1f ms)", warmup, Latencies.ms(loaded.warmStarted(), 50),
                 Latencies.ms(loaded.warmStarted(), 99));
-        bareHops(ctx, kafka, catalog, "after", rate, commit, warmup, hopSeconds, hop, hopWindows, hop2, hop2Windows);
+        for (BareApp app : bare) {
+            app.measure(ctx, kafka, catalog, "after", rate, commit, warmup, hopSeconds);
+        }
+        Histogram hop = bare.get(0).all();
+        Histogram hop2 = bare.get(1).all();
         ctx.log("  bare hop p99 %.1f ms, two hops %.1f ms (before and after together)", Latencies.ms(hop, 99),
                 Latencies.ms(hop2, 99));
 
@@ -217,8 +221,8 @@ public final class PriorityIsolationScenario implements Scenario {
         // consecutive runs of the same code
         double typicalLoaded = loaded.windows().medianOverWindows(REALTIME, 99, MIN_WINDOW_COUNT);
         double typicalIdle = idle.windows().medianOverWindows(REALTIME, 99, MIN_WINDOW_COUNT);
-        double typicalHop = hopWindows.medianOverWindows(BareEosHop.SERIES, 99, MIN_WINDOW_COUNT);
-        double typicalHop2 = hop2Windows.medianOverWindows(BareEosHop.SERIES, 99, MIN_WINDOW_COUNT);
+        double typicalHop = bare.get(0).windows().medianOverWindows(BareEosHop.SERIES, 99, MIN_WINDOW_COUNT);
+        double typicalHop2 = bare.get(1).windows().medianOverWindows(BareEosHop.SERIES, 99, MIN_WINDOW_COUNT);
         result.figure("realtime_started_second_p99_ms", "realtime accepted → started p99 of a typical second (median of "
                 + "per-second p99s), " + backlog + " low parked", typicalLoaded, "ms");
         result.figure("realtime_started_second_p99_ms_no_backlog", "realtime accepted → started p99 of a typical second, "
@@ -252,21 +256,25 @@ public final class PriorityIsolationScenario implements Scenario {
         ctx.log("plot written to %s", png);
     }
 
-    /** The bare one-hop and two-hop apps for {@code seconds} each, their latencies added to the histograms and windows given. */
-    private static void bareHops(RunContext ctx, Kafka kafka, TopicCatalog catalog, String when, int rate, Duration commit,
-                                 int warmup, int seconds, Histogram hop, WindowedLatency hopWindows, Histogram hop2,
-                                 WindowedLatency hop2Windows) throws Exception {
-        ctx.log("bare exactly-once Streams hop, %s the router's runs: %d/s for %d s, commit %d ms", when, rate, seconds,
-                commit.toMillis());
-        Histogram one = BareEosHop.measure(kafka, ctx.scratch("eos1-" + when), catalog.partitions(), commit, false, rate,
-                Duration.ofSeconds(warmup), Duration.ofSeconds(seconds), hopWindows);
-        ctx.log("  p50 %.1f ms, p99 %.1f ms", Latencies.ms(one, 50), Latencies.ms(one, 99));
-        hop.add(one);
-        ctx.log("bare exactly-once Streams app with a repartition (two transactions, the router's shape), %s", when);
-        Histogram two = BareEosHop.measure(kafka, ctx.scratch("eos2-" + when), catalog.partitions(), commit, true, rate,
-                Duration.ofSeconds(warmup), Duration.ofSeconds(seconds), hop2Windows);
-        ctx.log("  p50 %.1f ms, p99 %.1f ms", Latencies.ms(two, 50), Latencies.ms(two, 99));
-        hop2.add(two);
+    /**
+     * One bare exactly-once app ({@code repartition}: the two-hop shape), measured in slices around the
+     * router's runs; every slice's latencies go into {@code all} and {@code windows}.
+     */
+    private record BareApp(String name, boolean repartition, Histogram all, WindowedLatency windows) {
+
+        BareApp(String name, boolean repartition) {
+            this(name, repartition, Latencies.histogram(), new WindowedLatency(BenchClock.nowMicros() / 1000, 1000));
+        }
+
+        void measure(RunContext ctx, Kafka kafka, TopicCatalog catalog, String when, int rate, Duration commit, int warmup,
+                     int seconds) throws Exception {
+            ctx.log("%s, %s the router's runs: %d/s for %d s, commit %d ms", name, when, rate, seconds, commit.toMillis());
+            Histogram slice = BareEosHop.measure(kafka, ctx.scratch((repartition ? "eos2-" : "eos1-") + when),
+                    catalog.partitions(), commit, repartition, rate, Duration.ofSeconds(warmup), Duration.ofSeconds(seconds),
+                    windows);
+            ctx.log("  p50 %.1f ms, p99 %.1f ms", Latencies.ms(slice, 50), Latencies.ms(slice, 99));
+            all.add(slice);
+        }
     }
 
     private static LinePlot plot(Run loaded, Run idle, Histogram hop, Histogram hop2, int backlog, int rate, int commitMs) {
