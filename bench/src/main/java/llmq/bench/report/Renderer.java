@@ -67,6 +67,7 @@ public final class Renderer {
             }
             b.append('\n');
         });
+        machineLine().ifPresent(line -> b.append('\n').append(line).append('\n'));
         b.append('\n');
 
         b.append("| # | scenario | measure | latest | previous | change |\n");
@@ -115,6 +116,43 @@ public final class Renderer {
             }
         }
         return b.toString();
+    }
+
+    /** The baseline figures compared between the two runs to tell whether the machine itself changed. */
+    static final List<String> MACHINE_FIGURES = List.of("producer_records_per_second", "eos_hop_p50_ms");
+
+    /**
+     * How the machine's own limits (the baseline scenario's producer ceiling and bare exactly-once
+     * hop) moved between the previous and the latest run, and a warning when either moved more than
+     * the tolerance: then ratios that disagree say as much about the machine as about llmq.
+     */
+    Optional<String> machineLine() {
+        Optional<ObjectNode> latest = files.readLatest("baseline");
+        Optional<ObjectNode> previous = files.readPrevious("baseline");
+        if (latest.isEmpty() || previous.isEmpty()) {
+            return Optional.empty();
+        }
+        List<String> parts = new ArrayList<>();
+        boolean moved = false;
+        for (JsonNode f : latest.get().path("figures")) {
+            String key = f.path("key").asText();
+            Double now = value(f);
+            Double before = find(previous.get(), "figures", key).orElse(null);
+            if (!MACHINE_FIGURES.contains(key) || now == null || before == null) {
+                continue;
+            }
+            String unit = f.path("unit").asText("");
+            parts.add(f.path("label").asText() + " " + withUnit(before, unit) + " → " + withUnit(now, unit)
+                    + " (" + change(now, before) + ")");
+            moved |= !withinTolerance(now, before);
+        }
+        if (parts.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of("The machine between the previous and the latest baseline: " + String.join("; ", parts) + "."
+                + (moved ? " **The machine's own limits moved by more than ±20 %**, so ratios that disagree between"
+                        + " these runs may reflect the machine rather than llmq; rerun both on a steady machine."
+                        : " Its own limits held within ±20 %."));
     }
 
     /** Replaces the generated part of {@code doc} (or appends it) with {@link #markdown()}. */

@@ -44,6 +44,28 @@ class RendererTest {
                 .contains("| 2 | ingest ÷ producer |  | 0.150 | 0.115 | **no** |");
     }
 
+    private static ObjectNode baseline(String runId, double producer, double hopP50) {
+        Result r = new Result("baseline", "baseline", runId, false);
+        r.figure("producer_records_per_second", "producer", producer, "records/s");
+        r.figure("eos_hop_p50_ms", "hop p50", hopP50, "ms");
+        return r.finish(1.0);
+    }
+
+    @Test
+    void shouldSayWhenTheMachinesOwnLimitsMovedBetweenTheRuns(@TempDir Path dir) throws Exception {
+        ResultFiles files = new ResultFiles(dir);
+        List<Renderer.Entry> order = List.of(new Renderer.Entry("baseline", "1"));
+        files.write("baseline", baseline("run-1", 76_000, 21.0));
+        assertThat(new Renderer(files, order).markdown()).doesNotContain("The machine between");
+        files.write("baseline", baseline("run-2", 72_000, 23.0));
+        assertThat(new Renderer(files, order).markdown())
+                .contains("producer 76 000 records/s → 72 000 records/s (-5 %); hop p50 21.0 ms → 23.0 ms (+10 %)")
+                .contains("held within ±20 %").doesNotContain("moved by more than");
+        files.write("baseline", baseline("run-3", 36_000, 24.0));
+        assertThat(new Renderer(files, order).markdown())
+                .contains("(-50 %)").contains("moved by more than ±20 %");
+    }
+
     @Test
     void shouldNotJudgeReproducibilityAgainstAQuickRun(@TempDir Path dir) throws Exception {
         ResultFiles files = new ResultFiles(dir);
