@@ -136,9 +136,12 @@ public final class Renderer {
         boolean moved = false;
         for (JsonNode f : latest.get().path("figures")) {
             String key = f.path("key").asText();
+            if (!MACHINE_FIGURES.contains(key)) {
+                continue;
+            }
             Double now = value(f);
             Double before = find(previous.get(), "figures", key).orElse(null);
-            if (!MACHINE_FIGURES.contains(key) || now == null || before == null) {
+            if (now == null || before == null) {
                 continue;
             }
             String unit = f.path("unit").asText("");
