@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.stream.Collectors;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -330,7 +331,10 @@ class FaultSuiteIT {
     /** What the auditor found. */
     private static final class Report {
         final Set<String> lost = new HashSet<>();
-        final Set<String> conflicting = new HashSet<>();
+        /** Request id to its results (status, attempt, endpoint, offset), for requests with two different final statuses. */
+        final Map<String, String> conflicting = new TreeMap<>();
+        /** Result records beyond the first for the same request (with transactional outcomes: none expected). */
+        int repeatedResults;
         final Set<String> completed = new HashSet<>();
         final Set<String> failed = new HashSet<>();
         final Map<String, String> deadLetters = new HashMap<>();
@@ -354,15 +358,16 @@ class FaultSuiteIT {
             System.out.printf("  lost                %6d%n", lost.size());
             System.out.printf("  double-billed       %6d%n", billedIds.size() - new HashSet<>(billedIds).size());
             System.out.printf("  conflicting status  %6d%n", conflicting.size());
+            System.out.printf("  repeated results    %6d%n", repeatedResults);
         }
     }
 
     /** Waits until every accepted request has a final result and the billed rows stop changing. */
     private Report awaitDrained(KafkaConfig kafka, TopicSerdes serdes, Load load, LocalPostgres pg) throws Exception {
         long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
-        Map<String, Set<String>> statuses = new HashMap<>();
+        Map<String, List<String>> statuses = new HashMap<>();
         while (true) {
-            statuses = finalStatuses(kafka, serdes);
+            statuses = finalResults(kafka, serdes);
             Set<String> missing = new HashSet<>(load.accepted.keySet());
             missing.removeAll(statuses.keySet());
             if (missing.isEmpty() || System.nanoTime() > deadline) {
@@ -373,11 +378,16 @@ class FaultSuiteIT {
         }
         Report report = new Report();
         for (String id : load.accepted.keySet()) {
-            Set<String> s = statuses.get(id);
+            List<String> results = statuses.get(id);
+            Set<String> s = results == null ? null
+                    : results.stream().map(r -> r.substring(0, r.indexOf(' '))).collect(Collectors.toSet());
+            if (results != null) {
+                report.repeatedResults += results.size() - 1;
+            }
             if (s == null) {
                 report.lost.add(id);
             } else if (s.size() > 1) {
-                report.conflicting.add(id);
+                report.conflicting.put(id, String.join(" / ", results));
             } else if (s.contains("COMPLETED")) {
                 report.completed.add(id);
             } else {
@@ -412,14 +422,17 @@ class FaultSuiteIT {
         return report;
     }
 
-    private static Map<String, Set<String>> finalStatuses(KafkaConfig kafka, TopicSerdes serdes) throws Exception {
-        Map<String, Set<String>> out = new HashMap<>();
+    /** Each request's results in log order, as "STATUS (attempt n, endpoint, partition@offset)". */
+    private static Map<String, List<String>> finalResults(KafkaConfig kafka, TopicSerdes serdes) throws Exception {
+        Map<String, List<String>> out = new HashMap<>();
         try (Admin admin = Admin.create(kafka.common("faults-auditor"))) {
             TopicRange.resolve(admin, "llm.results", Set.of(), new Position.Earliest(), null)
                     .read(kafka.consumer("faults-auditor", "unused"), r -> {
                         LlmResult res = serdes.value(LlmResult.class).deserialize(r.topic(), r.value());
                         if (res != null) {
-                            out.computeIfAbsent(res.getRequestId(), k -> new HashSet<>()).add(res.getStatus().name());
+                            out.computeIfAbsent(res.getRequestId(), k -> new ArrayList<>()).add(res.getStatus().name()
+                                    + " (attempt " + res.getAttempts() + ", " + res.getEndpoint() + ", " + r.partition()
+                                    + "@" + r.offset() + ")");
                         }
                     });
         }

@@ -16,7 +16,11 @@ import llmq.worker.retry.RetryPolicy;
  *
  * <ul>
  *   <li>{@code worker.group-id} ({@code llmq-worker}): consumer group shared by all workers.</li>
- *   <li>{@code worker.id} (host name and pid): shown in events and logs.</li>
+ *   <li>{@code worker.id} (host name and pid): shown in events and logs, and part of the transactional id
+ *       {@code llmq-worker-<group>-<id>}; give each worker a stable, unique id (e.g. its pod name) so that a
+ *       restarted worker aborts its predecessor's open transaction at once instead of after the timeout.</li>
+ *   <li>{@code worker.transaction.timeout} ({@code 10s}): how long the broker keeps a dead worker's open
+ *       outcome transaction before aborting it; read-committed readers of its partitions wait that long.</li>
  *   <li>{@code worker.max-in-flight} ({@code 64}): concurrent model calls of this worker.</li>
  *   <li>{@code worker.weights.<level>} (realtime 8, high 4, normal 2, low 1): weighted fair share across levels.</li>
  *   <li>{@code worker.buffer.per-level} ({@code max-in-flight}, at least 16): records taken ahead per level; a
@@ -31,8 +35,8 @@ import llmq.worker.retry.RetryPolicy;
  */
 public record WorkerConfig(String groupId, String workerId, int maxInFlight, Map<Priority, Integer> weights,
                            int bufferPerLevel, Duration shutdownGrace, Duration commitInterval,
-                           int commitMetadataMaxChars, Duration registryBackoffMax, String adminHost, int adminPort,
-                           PoolConfig pool, RetryPolicy.Config retry) {
+                           int commitMetadataMaxChars, Duration registryBackoffMax, Duration transactionTimeout,
+                           String adminHost, int adminPort, PoolConfig pool, RetryPolicy.Config retry) {
 
     /** Default weights of the levels. */
     public static final Map<Priority, Integer> DEFAULT_WEIGHTS =
@@ -51,6 +55,11 @@ public record WorkerConfig(String groupId, String workerId, int maxInFlight, Map
         }
         if (shutdownGrace.isNegative()) {
             throw new ConfigException("worker.shutdown-grace", shutdownGrace.toString(), "must not be negative");
+        }
+        if (transactionTimeout.toMillis() < 1_000 || transactionTimeout.toMillis() > 900_000) {
+            // the upper bound is the broker's default transaction.max.timeout.ms
+            throw new ConfigException("worker.transaction.timeout", transactionTimeout.toString(),
+                    "must be between 1s and 15m");
         }
         if (registryBackoffMax.toMillis() < 100) {
             throw new ConfigException("worker.registry-backoff.max", registryBackoffMax.toString(), "must be at least 100ms");
@@ -80,10 +89,16 @@ public record WorkerConfig(String groupId, String workerId, int maxInFlight, Map
                 s.duration("worker.commit.interval", Duration.ofMillis(50)),
                 s.integer("worker.commit.metadata-max-chars", 2048),
                 s.duration("worker.registry-backoff.max", Duration.ofSeconds(5)),
+                s.duration("worker.transaction.timeout", Duration.ofSeconds(10)),
                 s.string("worker.admin.host", "127.0.0.1"),
                 s.integer("worker.admin.port", 8083),
                 PoolConfig.from(s, System.getenv()),
                 RetryPolicy.Config.from(s));
+    }
+
+    /** The producer's transactional id: one per worker of a group, the same after a restart. */
+    public String transactionalId() {
+        return "llmq-worker-" + groupId + "-" + workerId;
     }
 
     private static String hostName() {

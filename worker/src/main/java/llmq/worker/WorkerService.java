@@ -28,6 +28,7 @@ import llmq.worker.endpoints.EndpointPool;
 import llmq.worker.endpoints.HealthProber;
 import llmq.worker.metrics.WorkerMetrics;
 import llmq.worker.model.HttpChatCompletions;
+import llmq.worker.outcome.OutcomeTransaction;
 import llmq.worker.outcome.Outcomes;
 import llmq.worker.retry.RetryPolicy;
 import llmq.worker.run.Dispatcher;
@@ -36,6 +37,7 @@ import llmq.worker.schedule.FairQueue;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -100,9 +102,14 @@ public final class WorkerService implements AutoCloseable {
         Clock clock = Clock.systemUTC();
 
         // distinct client ids: the Kafka client meters of the two clients would otherwise collide
-        KafkaProducer<String, byte[]> producer = new KafkaProducer<>(
-                kafka.producer("llmq-worker-" + config.workerId() + "-producer"),
-                new StringSerializer(), new ByteArraySerializer());
+        // outcomes and the offsets they finish are committed in one transaction (OutcomeTransaction); the id is
+        // stable across restarts of the same worker, so a restarted worker aborts what its predecessor left open
+        Map<String, Object> pc = new HashMap<>(kafka.producer("llmq-worker-" + config.workerId() + "-producer"));
+        pc.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.transactionalId());
+        pc.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int) config.transactionTimeout().toMillis());
+        pc.putAll(kafka.clientOverrides());
+        KafkaProducer<String, byte[]> producer = new KafkaProducer<>(pc, new StringSerializer(), new ByteArraySerializer());
+        OutcomeTransaction transaction = new OutcomeTransaction(producer);
         Map<String, Object> c = new HashMap<>(kafka.consumer("llmq-worker-" + config.workerId() + "-consumer",
                 config.groupId()));
         // one poll adds at most this many records on top of a full level: the look-ahead stays bounded
@@ -124,7 +131,7 @@ public final class WorkerService implements AutoCloseable {
                 e.timeout(), e.stream(), clientFor.apply(e.url()), clock), metrics);
         HealthProber prober = HealthProber.start(pool, clientFor);
 
-        Outcomes outcomes = new Outcomes(producer, catalog, serdes, config.workerId());
+        Outcomes outcomes = new Outcomes(transaction, catalog, serdes, config.workerId());
         Dispatcher dispatcher = new Dispatcher(new FairQueue<Pending>(config.weights(), config.bufferPerLevel()),
                 config.maxInFlight(), pool, outcomes, new RetryPolicy(config.retry()), metrics, clock);
         Map<String, Priority> levels = new LinkedHashMap<>();
@@ -132,7 +139,7 @@ public final class WorkerService implements AutoCloseable {
             levels.put(catalog.queue(p).name(), p);
         }
         WorkerLoop loop = new WorkerLoop(consumer, levels, serdes.value(QueuedRequest.class), dispatcher, outcomes,
-                new WorkerLoop.Options(config.shutdownGrace(), config.commitInterval(), config.commitMetadataMaxChars(),
+                transaction, new WorkerLoop.Options(config.shutdownGrace(), config.commitInterval(), config.commitMetadataMaxChars(),
                         config.registryBackoffMax()), metrics);
         Thread thread = new Thread(loop, "llmq-worker-loop");
         thread.start();

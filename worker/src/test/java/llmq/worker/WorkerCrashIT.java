@@ -102,7 +102,7 @@ class WorkerCrashIT {
         assertThat(sim.audit().servedCount()).as("the kill came before the end of the work").isLessThan(REQUESTS);
 
         Process second = startWorker(group, "second");
-        // re-run calls write a second result: wait for every request id, not for a number of records
+        // wait for every request id
         Set<String> done = KafkaIo.until(() -> kafka.readAll(catalog.results(), r -> sent.containsKey(r.key())).stream()
                 .map(Received::key).collect(Collectors.toSet()), ids -> ids.size() == REQUESTS);
         assertThat(done).hasSize(REQUESTS);
@@ -110,7 +110,10 @@ class WorkerCrashIT {
         assertThat(second.waitFor(60, TimeUnit.SECONDS)).isTrue();
 
         Map<String, LlmResult> finalResults = new HashMap<>();
-        kafka.readAll(catalog.results(), r -> sent.containsKey(r.key())).forEach(r -> finalResults.put(r.key(), r.value()));
+        List<Received<LlmResult>> resultRecords = kafka.readAll(catalog.results(), r -> sent.containsKey(r.key()));
+        resultRecords.forEach(r -> finalResults.put(r.key(), r.value()));
+        // outcomes commit with their offsets: what the killed worker wrote after its last commit was aborted
+        assertThat(resultRecords).as("result records (one per request)").hasSize(REQUESTS);
         assertThat(finalResults).as("every request has a result").containsOnlyKeys(sent.keySet());
         assertThat(finalResults.values()).allSatisfy(r -> assertThat(r.getStatus()).isEqualTo(ResultStatus.COMPLETED));
 
@@ -119,6 +122,7 @@ class WorkerCrashIT {
         List<Received<UsageEvent>> usageRecords = kafka.readAll(catalog.usage(),
                 u -> sent.containsKey(u.value().getRequestId()));
         usageRecords.forEach(u -> usage.putIfAbsent(u.value().getRequestId(), u.value()));
+        assertThat(usageRecords).as("usage records (one per request)").hasSize(REQUESTS);
         Map<String, Audit.Entry> served = new HashMap<>();
         List<Audit.Entry> servedCalls = sim.audit().entries().stream()
                 .filter(e -> e.status() == 200 && sent.containsKey(e.requestId())).toList();

@@ -112,6 +112,8 @@ public final class EmbeddedKafka implements AutoCloseable {
         p.put("transaction.state.log.replication.factor", "1");
         p.put("transaction.state.log.min.isr", "1");
         p.put("transaction.state.log.num.partitions", "6");
+        // a killed transactional producer's open transaction is aborted within a second of its timeout, not ten
+        p.put("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000");
         p.put("share.coordinator.state.topic.replication.factor", "1");
         p.put("share.coordinator.state.topic.min.isr", "1");
         p.put("share.coordinator.state.topic.num.partitions", "1");

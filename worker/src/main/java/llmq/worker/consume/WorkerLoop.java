@@ -2,9 +2,11 @@ package llmq.worker.consume;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -16,7 +18,9 @@ import llmq.avro.Priority;
 import llmq.avro.QueuedRequest;
 import llmq.schemas.serde.AvroSerde;
 import llmq.worker.metrics.WorkerMetrics;
+import llmq.worker.outcome.OutcomeTransaction;
 import llmq.worker.outcome.Outcomes;
+import llmq.worker.outcome.StaleOutcome;
 import llmq.worker.run.Dispatcher;
 import llmq.worker.run.Pending;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -33,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * The worker's consumer thread: takes records from the four queue topics into the
  * {@link Dispatcher}'s per-level buffers, pausing a level's partitions while its buffer is full
  * (bounded look-ahead), and commits each partition only up to its lowest unfinished record,
- * with the finished offsets beyond it in the commit metadata.
+ * with the finished offsets beyond it in the commit metadata. Offsets are committed in the
+ * worker's {@link OutcomeTransaction}, together with the outcomes that finished them.
  *
  * <p>Records are decoded as they arrive. One that is not a {@code QueuedRequest} is
  * dead-lettered. One that cannot be decoded because the schema registry is unreachable is not
@@ -41,9 +46,11 @@ import org.slf4j.LoggerFactory;
  * committed. Records listed as finished in the metadata of the commit the partition was taken
  * over at are skipped: a previous owner already published their outcomes.
  *
- * <p>A crash may therefore re-run only calls that were running, or whose outcomes became
- * durable after the last commit; results and usage are keyed by request id, so nothing
- * downstream counts them twice.
+ * <p>A crash may therefore re-run only calls whose outcomes were not committed yet; their
+ * outcomes were written in a transaction that is aborted, so only the re-run's outcome is ever
+ * read. When a transaction cannot be committed it is aborted, and every owned partition is
+ * taken again from its committed offset under a new assignment number (a rewind): calls still
+ * running from before publish nothing.
  */
 public final class WorkerLoop implements Runnable {
 
@@ -66,18 +73,19 @@ public final class WorkerLoop implements Runnable {
     private final AvroSerde<QueuedRequest> serde;
     private final Dispatcher dispatcher;
     private final Outcomes outcomes;
+    private final OutcomeTransaction transaction;
     private final Options options;
     private final WorkerMetrics metrics;
     private final OffsetTracker tracker = new OffsetTracker();
     private final ConcurrentLinkedQueue<Finished> finished = new ConcurrentLinkedQueue<>();
     private final AtomicInteger deadLettering = new AtomicInteger();
-    /**
-     * The partitions this consumer owns, each with the number of the assignment that gave it.
-     * A call still running when its partition was revoked may finish after the partition came
-     * back; its offset must not count as done then, since the records below it are being taken
-     * again, so each finished record carries the assignment it was taken in.
+    /*
+     * The partitions this consumer owns are kept by the transaction, each with the number of the
+     * assignment that gave it. A call still running when its partition was revoked may finish
+     * after the partition came back; it must publish nothing and its offset must not count as
+     * done then, since the records below it are being taken again, so each taken record carries
+     * the assignment it was taken in.
      */
-    private final Map<TopicPartition, Long> owned = new HashMap<>();
     /** Offsets a previous owner finished beyond the commit point it left. */
     private final Map<TopicPartition, OffsetRanges> skip = new HashMap<>();
     /** Partitions waiting for the schema registry: resume time (nanoTime) and failures so far. */
@@ -95,12 +103,14 @@ public final class WorkerLoop implements Runnable {
      * @param levels the queue topics and the level each holds
      */
     public WorkerLoop(Consumer<String, byte[]> consumer, Map<String, Priority> levels, AvroSerde<QueuedRequest> serde,
-                      Dispatcher dispatcher, Outcomes outcomes, Options options, WorkerMetrics metrics) {
+                      Dispatcher dispatcher, Outcomes outcomes, OutcomeTransaction transaction, Options options,
+                      WorkerMetrics metrics) {
         this.consumer = consumer;
         this.levels = Map.copyOf(levels);
         this.serde = serde;
         this.dispatcher = dispatcher;
         this.outcomes = outcomes;
+        this.transaction = transaction;
         this.options = options;
         this.metrics = metrics;
         dispatcher.finisher((p, durable) -> finished.add(new Finished(p.tp(), p.assignment(), p.offset(), durable)));
@@ -109,29 +119,35 @@ public final class WorkerLoop implements Runnable {
     @Override
     public void run() {
         try {
+            transaction.begin();
             consumer.subscribe(levels.keySet(), new ConsumerRebalanceListener() {
                 @Override
                 public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-                    drainFinished();
-                    commitSync();
+                    // what finished is committed with its outcomes; what did not runs again at the next owner
+                    commit(true, partitions);
                     forget(partitions);
                 }
 
                 @Override
                 public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
                     assignments++;
-                    partitions.forEach(tp -> owned.put(tp, assignments));
-                    loadSkips(partitions);
+                    transaction.own(partitions, assignments);
+                    loadSkips(partitions, committed(partitions));
                 }
 
                 @Override
                 public void onPartitionsLost(Collection<TopicPartition> partitions) {
+                    // another consumer may own them already: nothing written for them may be committed now
+                    transaction.abort(partitions + " lost");
                     forget(partitions);
+                    Set<TopicPartition> kept = new HashSet<>(consumer.assignment());
+                    kept.removeAll(partitions);
+                    rewind(kept);
+                    metrics.transactionAborted("partitions_lost", kept.size());
                 }
             });
             while (running) {
-                drainFinished();
-                commitAsync(false);
+                commit(false, Set.of());
                 updatePauses(false);
                 take(consumer.poll(POLL));
                 dispatcher.pump();
@@ -147,6 +163,7 @@ public final class WorkerLoop implements Runnable {
             LOG.error("worker loop failed", e);
             dispatcher.close();
         } finally {
+            transaction.close();
             try {
                 consumer.close(Duration.ofSeconds(5));
             } catch (RuntimeException e) {
@@ -156,10 +173,11 @@ public final class WorkerLoop implements Runnable {
         }
     }
 
+    /** Forgets what was taken from {@code partitions}; the transaction no longer owns them. */
     private void forget(Collection<TopicPartition> partitions) {
+        transaction.disown(partitions);
         tracker.revoked(partitions);
         partitions.forEach(tp -> {
-            owned.remove(tp);
             skip.remove(tp);
             registryBackoff.remove(tp);
         });
@@ -167,27 +185,68 @@ public final class WorkerLoop implements Runnable {
         dispatcher.drop(p -> gone.contains(p.tp()));
     }
 
-    private void loadSkips(Collection<TopicPartition> partitions) {
-        if (partitions.isEmpty() || options.commitMetadataMaxChars() == 0) {
+    /**
+     * Takes {@code partitions} again from their committed offsets under a new assignment number,
+     * after the transaction with their latest outcomes was aborted: every record taken since the
+     * last commit runs again, and calls still running from before publish nothing.
+     */
+    private void rewind(Collection<TopicPartition> partitions) {
+        if (partitions.isEmpty()) {
             return;
         }
-        try {
-            Map<TopicPartition, OffsetAndMetadata> committed =
-                    consumer.committed(new HashSet<>(partitions), Duration.ofSeconds(10));
-            committed.forEach((tp, om) -> {
-                if (om != null) {
-                    OffsetRanges done = CommitMetadata.decode(om.offset(), om.metadata());
-                    if (!done.isEmpty()) {
-                        skip.put(tp, done);
-                        LOG.info("{}: {} records past the committed offset {} were finished by the previous owner; "
-                                + "they are skipped", tp, done.count(), om.offset());
-                    }
-                }
-            });
-        } catch (RuntimeException e) {
-            // without the metadata those records simply run again
-            LOG.warn("cannot read the committed metadata of {}: {}", partitions, e.toString());
+        forget(partitions);
+        Map<TopicPartition, OffsetAndMetadata> committed = committed(partitions);
+        if (committed == null) {
+            throw new IllegalStateException("cannot read the committed offsets of " + partitions
+                    + " to take them again after an aborted outcome transaction");
         }
+        List<TopicPartition> fromStart = new ArrayList<>();
+        for (TopicPartition tp : partitions) {
+            OffsetAndMetadata om = committed.get(tp);
+            if (om == null) {
+                fromStart.add(tp);
+            } else {
+                consumer.seek(tp, om.offset());
+            }
+        }
+        if (!fromStart.isEmpty()) {
+            // nothing committed yet: the group starts such partitions at the beginning (auto.offset.reset=earliest)
+            consumer.seekToBeginning(fromStart);
+        }
+        assignments++;
+        transaction.own(partitions, assignments);
+        loadSkips(partitions, committed);
+        LOG.warn("took {} partitions again from their committed offsets: {}", partitions.size(), partitions);
+    }
+
+    /** The committed offsets of {@code partitions}, or null when they cannot be read. */
+    private Map<TopicPartition, OffsetAndMetadata> committed(Collection<TopicPartition> partitions) {
+        if (partitions.isEmpty()) {
+            return Map.of();
+        }
+        try {
+            return consumer.committed(new HashSet<>(partitions), Duration.ofSeconds(10));
+        } catch (RuntimeException e) {
+            LOG.warn("cannot read the committed offsets of {}: {}", partitions, e.toString());
+            return null;
+        }
+    }
+
+    private void loadSkips(Collection<TopicPartition> partitions, Map<TopicPartition, OffsetAndMetadata> committed) {
+        if (committed == null || options.commitMetadataMaxChars() == 0) {
+            // without the metadata those records simply run again
+            return;
+        }
+        committed.forEach((tp, om) -> {
+            if (om != null && partitions.contains(tp)) {
+                OffsetRanges done = CommitMetadata.decode(om.offset(), om.metadata());
+                if (!done.isEmpty()) {
+                    skip.put(tp, done);
+                    LOG.info("{}: {} records past the committed offset {} were finished by the previous owner; "
+                            + "they are skipped", tp, done.count(), om.offset());
+                }
+            }
+        });
     }
 
     private void take(ConsumerRecords<String, byte[]> records) {
@@ -220,7 +279,7 @@ public final class WorkerLoop implements Runnable {
 
     /** Takes one record; false when it must be read again later because the schema registry is unavailable. */
     private boolean receive(TopicPartition tp, ConsumerRecord<String, byte[]> r) {
-        long assignment = owned.getOrDefault(tp, -1L);
+        long assignment = transaction.assignment(tp);
         OffsetRanges done = skip.get(tp);
         if (done != null && done.contains(r.offset())) {
             tracker.received(tp, r.offset());
@@ -243,10 +302,10 @@ public final class WorkerLoop implements Runnable {
             metrics.request("undecodable");
             tracker.received(tp, r.offset());
             deadLettering.incrementAndGet();
-            CompletableFuture<Void> dl = outcomes.undecodable(r.key(), r.value(), r.topic(), r.partition(), r.offset(),
-                    e, Instant.now());
+            CompletableFuture<Void> dl = outcomes.undecodable(Outcomes.Source.of(tp, assignment, r.offset()), r.key(),
+                    r.value(), e, Instant.now());
             dl.whenComplete((v, error) -> {
-                if (error != null) {
+                if (error != null && !(error instanceof StaleOutcome || error.getCause() instanceof StaleOutcome)) {
                     LOG.error("dead letter of {}@{} not durable; it will be read again after a restart", tp, r.offset(),
                             error);
                 }
@@ -295,36 +354,35 @@ public final class WorkerLoop implements Runnable {
     private void drainFinished() {
         Finished f;
         while ((f = finished.poll()) != null) {
-            if (f.durable() && Long.valueOf(f.assignment()).equals(owned.get(f.tp()))) {
+            if (f.durable() && transaction.owns(f.tp(), f.assignment())) {
                 tracker.finished(f.tp(), f.offset());
             }
         }
     }
 
-    private void commitAsync(boolean force) {
+    /**
+     * Commits the open transaction with the offsets finished so far (at most once per commit
+     * interval unless {@code force}), then gives up {@code thenDisown}. When the transaction
+     * cannot be committed it is aborted and every partition still assigned is rewound.
+     */
+    private void commit(boolean force, Collection<TopicPartition> thenDisown) {
         long now = System.nanoTime();
         if (!force && now - lastCommitNanos < options.commitInterval().toNanos()) {
             return;
         }
         lastCommitNanos = now;
-        Map<TopicPartition, OffsetAndMetadata> commit = tracker.commitable(options.commitMetadataMaxChars());
-        if (!commit.isEmpty()) {
-            consumer.commitAsync(commit, (offsets, e) -> {
-                if (e != null) {
-                    LOG.warn("offset commit failed (the next commit covers it): {}", e.toString());
-                }
-            });
-        }
-    }
-
-    private void commitSync() {
-        Map<TopicPartition, OffsetAndMetadata> commit = tracker.commitable(options.commitMetadataMaxChars());
-        if (!commit.isEmpty()) {
-            try {
-                consumer.commitSync(commit, Duration.ofSeconds(10));
-            } catch (RuntimeException e) {
-                LOG.warn("offset commit failed: {}", e.toString());
-            }
+        try {
+            transaction.commit(() -> {
+                drainFinished();
+                return tracker.commitable(options.commitMetadataMaxChars());
+            }, consumer.groupMetadata(), thenDisown);
+        } catch (OutcomeTransaction.Aborted e) {
+            LOG.warn("{}; the records taken since the last commit run again", e.getMessage());
+            Set<TopicPartition> kept = new HashSet<>(consumer.assignment());
+            kept.removeAll(thenDisown);
+            forget(thenDisown);
+            rewind(kept);
+            metrics.transactionAborted("commit_failed", kept.size());
         }
     }
 
@@ -332,8 +390,7 @@ public final class WorkerLoop implements Runnable {
         dispatcher.close();
         long deadline = System.nanoTime() + options.shutdownGrace().toNanos();
         while ((dispatcher.unresolved() > 0 || deadLettering.get() > 0) && System.nanoTime() < deadline) {
-            drainFinished();
-            commitAsync(false);
+            commit(false, Set.of());
             try {
                 updatePauses(true);
                 consumer.poll(POLL);
@@ -342,8 +399,7 @@ public final class WorkerLoop implements Runnable {
             }
         }
         int handedBack = dispatcher.handBack();
-        drainFinished();
-        commitSync();
+        commit(true, Set.of());
         if (handedBack > 0) {
             LOG.warn("{} calls still in flight after the shutdown grace of {}; handed back: their records will be "
                     + "taken again", handedBack, options.shutdownGrace());

@@ -66,6 +66,12 @@ public final class WorkerMetrics {
         counter("llmq_worker_requests", "outcome", outcome).increment();
     }
 
+    /** An outcome transaction was aborted ({@code why}: commit_failed, partitions_lost) and partitions were rewound. */
+    public void transactionAborted(String why, int rewoundPartitions) {
+        counter("llmq_worker_transaction_aborts", "reason", why).increment();
+        counter("llmq_worker_rewound_partitions", "reason", why).increment(rewoundPartitions);
+    }
+
     public void queueWait(Priority level, Duration sinceReleased, Duration sinceAccepted) {
         String l = TopicCatalog.level(level);
         timer("llmq_worker_queue_wait", "level", l, "since", "released").record(positive(sinceReleased));

@@ -2,7 +2,10 @@ package llmq.worker.outcome;
 
 import java.nio.ByteBuffer;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import llmq.avro.DeadLetter;
 import llmq.avro.ErrorInfo;
 import llmq.avro.EventType;
@@ -19,33 +22,52 @@ import llmq.topics.catalog.TopicSpec;
 import llmq.worker.model.Completion;
 import llmq.worker.model.ModelCallException;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 
 /**
  * Publishes what the worker learns about a request: lifecycle events on {@code llm.events},
- * the final {@code llm.results} record, {@code llm.usage} for billing, and dead letters. Every
- * method returns a future that completes only when Kafka has acknowledged all of its records,
- * so the caller commits the source offset only after the outcome is durable.
+ * the final {@code llm.results} record, {@code llm.usage} for billing, and dead letters. The
+ * records of one outcome go into the open {@link OutcomeTransaction} together, and only while
+ * the queue record they are for is still this worker's. Every method returns a future that
+ * completes when Kafka has acknowledged all of the outcome's records, so that the consumer can
+ * commit the source offset in the same transaction; it fails with {@link StaleOutcome} when
+ * nothing was written because the record is no longer this worker's.
  */
 public final class Outcomes {
 
-    private final Producer<String, byte[]> producer;
+    /** The queue record an outcome is for. */
+    public interface Source {
+        TopicPartition tp();
+
+        /** The number of the assignment the record was taken in. */
+        long assignment();
+
+        long offset();
+
+        static Source of(TopicPartition tp, long assignment, long offset) {
+            record Taken(TopicPartition tp, long assignment, long offset) implements Source {
+            }
+            return new Taken(tp, assignment, offset);
+        }
+    }
+
+    private final OutcomeTransaction transaction;
     private final TopicCatalog catalog;
     private final TopicSerdes serdes;
     private final String workerId;
 
-    public Outcomes(Producer<String, byte[]> producer, TopicCatalog catalog, TopicSerdes serdes, String workerId) {
-        this.producer = producer;
+    public Outcomes(OutcomeTransaction transaction, TopicCatalog catalog, TopicSerdes serdes, String workerId) {
+        this.transaction = transaction;
         this.catalog = catalog;
         this.serdes = serdes;
         this.workerId = workerId;
     }
 
     /** The request was taken by this worker; {@code endpoint} is where its call goes, null when none is called. */
-    public CompletableFuture<Void> started(QueuedRequest q, Instant at, String endpoint) {
-        return send(catalog.events(), q.getRequest().getId(),
-                event(q, EventType.STARTED, at).setEndpoint(endpoint).build());
+    public CompletableFuture<Void> started(Source source, QueuedRequest q, Instant at, String endpoint) {
+        return send(source, record(catalog.events(), q.getRequest().getId(),
+                event(q, EventType.STARTED, at).setEndpoint(endpoint).build()));
     }
 
     /**
@@ -53,16 +75,17 @@ public final class Outcomes {
      * time of the next attempt. The router re-parks the request and releases it again with the
      * next attempt number; nothing else is written.
      */
-    public CompletableFuture<Void> retryScheduled(QueuedRequest q, ModelCallException e, Instant notBefore, Instant at) {
-        return send(catalog.events(), q.getRequest().getId(), event(q, EventType.RETRY_SCHEDULED, at)
+    public CompletableFuture<Void> retryScheduled(Source source, QueuedRequest q, ModelCallException e,
+                                                  Instant notBefore, Instant at) {
+        return send(source, record(catalog.events(), q.getRequest().getId(), event(q, EventType.RETRY_SCHEDULED, at)
                 .setNotBefore(notBefore)
                 .setEndpoint(e.endpoint())
                 .setReason(e.type() + ": " + e.getMessage())
-                .build());
+                .build()));
     }
 
     /** The request's deadline passed before its call started: an EXPIRED event and result; the model is not called. */
-    public CompletableFuture<Void> expired(QueuedRequest q, Instant startedAt, Instant at) {
+    public CompletableFuture<Void> expired(Source source, QueuedRequest q, Instant startedAt, Instant at) {
         LlmRequest r = q.getRequest();
         String message = "deadline " + r.getDeadline() + " passed before the call could start";
         LlmResult result = LlmResult.newBuilder()
@@ -74,13 +97,12 @@ public final class Outcomes {
                 .setPriority(q.getPriority())
                 .setSubmittedAt(r.getSubmittedAt()).setStartedAt(startedAt).setCompletedAt(at)
                 .build();
-        return CompletableFuture.allOf(
-                send(catalog.results(), r.getId(), result),
-                send(catalog.events(), r.getId(), event(q, EventType.EXPIRED, at).setReason("expired: " + message).build()));
+        return send(source, record(catalog.results(), r.getId(), result),
+                record(catalog.events(), r.getId(), event(q, EventType.EXPIRED, at).setReason("expired: " + message).build()));
     }
 
     /** The model answered: result, usage and a COMPLETED event carrying the real usage. */
-    public CompletableFuture<Void> completed(QueuedRequest q, Completion c, Instant startedAt, Instant at) {
+    public CompletableFuture<Void> completed(Source source, QueuedRequest q, Completion c, Instant startedAt, Instant at) {
         LlmRequest r = q.getRequest();
         Usage usage = new Usage(c.promptTokens(), c.completionTokens(), c.cachedTokens(), c.estimated());
         LlmResult result = LlmResult.newBuilder()
@@ -103,16 +125,9 @@ public final class Outcomes {
                 .setAt(at)
                 .build();
         RequestEvent done = event(q, EventType.COMPLETED, at).setEndpoint(c.endpoint()).setUsage(usage).build();
-        return CompletableFuture.allOf(
-                send(catalog.results(), r.getId(), result),
-                send(catalog.usage(), r.getTenantId(), ue),
-                send(catalog.events(), r.getId(), done));
-    }
-
-    /** The call failed for good: a FAILED result and event, and a dead letter with the reason. */
-    public CompletableFuture<Void> failed(QueuedRequest q, ModelCallException e, Instant startedAt, Instant at,
-                                          String sourceTopic, int partition, long offset) {
-        return failed(q, e, null, startedAt, at, sourceTopic, partition, offset);
+        return send(source, record(catalog.results(), r.getId(), result),
+                record(catalog.usage(), r.getTenantId(), ue),
+                record(catalog.events(), r.getId(), done));
     }
 
     /**
@@ -120,8 +135,8 @@ public final class Outcomes {
      *
      * @param why why it is final (e.g. "no retries left"), appended to the reason; may be null
      */
-    public CompletableFuture<Void> failed(QueuedRequest q, ModelCallException e, String why, Instant startedAt,
-                                          Instant at, String sourceTopic, int partition, long offset) {
+    public CompletableFuture<Void> failed(Source source, QueuedRequest q, ModelCallException e, String why,
+                                          Instant startedAt, Instant at) {
         LlmRequest r = q.getRequest();
         String message = String.valueOf(e.getMessage()) + (why == null ? "" : " (" + why + ")");
         ErrorInfo error = new ErrorInfo(e.type(), message, e.httpStatus(), e.retryable());
@@ -138,33 +153,33 @@ public final class Outcomes {
         DeadLetter dl = DeadLetter.newBuilder()
                 .setRequestId(r.getId()).setTenantId(r.getTenantId())
                 .setStage("worker")
-                .setSourceTopic(sourceTopic).setSourcePartition(partition).setSourceOffset(offset)
+                .setSourceTopic(source.tp().topic()).setSourcePartition(source.tp().partition())
+                .setSourceOffset(source.offset())
                 .setRequest(r)
                 .setErrorClass(e.type()).setErrorMessage(message)
                 .setAttempts(q.getAttempt()).setLastEndpoint(e.endpoint())
                 .setPriority(q.getPriority())
                 .setAt(at)
                 .build();
-        return CompletableFuture.allOf(
-                send(catalog.dlq(), r.getId(), dl),
-                send(catalog.results(), r.getId(), result),
-                send(catalog.events(), r.getId(), event(q, EventType.FAILED, at).setEndpoint(e.endpoint())
+        return send(source, record(catalog.dlq(), r.getId(), dl),
+                record(catalog.results(), r.getId(), result),
+                record(catalog.events(), r.getId(), event(q, EventType.FAILED, at).setEndpoint(e.endpoint())
                         .setReason(e.type() + ": " + message).build()),
-                send(catalog.events(), r.getId(), event(q, EventType.DEAD_LETTERED, at).setReason(e.type()).build()));
+                record(catalog.events(), r.getId(), event(q, EventType.DEAD_LETTERED, at).setReason(e.type()).build()));
     }
 
     /** A queue record that is not a valid {@code QueuedRequest}: dead-lettered with its raw bytes. */
-    public CompletableFuture<Void> undecodable(String key, byte[] value, String topic, int partition, long offset,
-                                               Exception error, Instant at) {
+    public CompletableFuture<Void> undecodable(Source source, String key, byte[] value, Exception error, Instant at) {
         DeadLetter dl = DeadLetter.newBuilder()
                 .setRequestId(key)
                 .setStage("worker")
-                .setSourceTopic(topic).setSourcePartition(partition).setSourceOffset(offset)
+                .setSourceTopic(source.tp().topic()).setSourcePartition(source.tp().partition())
+                .setSourceOffset(source.offset())
                 .setPayload(value == null ? null : ByteBuffer.wrap(value))
                 .setErrorClass("undecodable").setErrorMessage(String.valueOf(error.getMessage()))
                 .setAt(at)
                 .build();
-        return send(catalog.dlq(), key, dl);
+        return send(source, record(catalog.dlq(), key, dl));
     }
 
     private RequestEvent.Builder event(QueuedRequest q, EventType type, Instant at) {
@@ -178,27 +193,22 @@ public final class Outcomes {
                 .setWorkerId(workerId);
     }
 
-    private <V extends SpecificRecord> CompletableFuture<Void> send(TopicSpec<V> topic, String key, V value) {
-        CompletableFuture<Void> f = new CompletableFuture<>();
-        byte[] bytes;
+    @SafeVarargs
+    private CompletableFuture<Void> send(Source source, Supplier<ProducerRecord<String, byte[]>>... records) {
+        List<ProducerRecord<String, byte[]>> encoded = new ArrayList<>(records.length);
         try {
-            bytes = serdes.value(topic).serialize(topic.name(), value);
+            for (Supplier<ProducerRecord<String, byte[]>> r : records) {
+                encoded.add(r.get());
+            }
         } catch (RuntimeException e) {
-            f.completeExceptionally(e);
-            return f;
+            return CompletableFuture.failedFuture(e);
         }
-        try {
-            producer.send(new ProducerRecord<>(topic.name(), key, bytes), (md, e) -> {
-                if (e != null) {
-                    f.completeExceptionally(e);
-                } else {
-                    f.complete(null);
-                }
-            });
-        } catch (RuntimeException e) {
-            // e.g. the producer is closed: the outcome is not durable, and the caller must know it
-            f.completeExceptionally(e);
-        }
-        return f;
+        return transaction.send(source, encoded);
+    }
+
+    /** A record encoded when the outcome is sent, so a serialisation failure fails the outcome and writes nothing. */
+    private <V extends SpecificRecord> Supplier<ProducerRecord<String, byte[]>> record(TopicSpec<V> topic, String key,
+                                                                                       V value) {
+        return () -> new ProducerRecord<>(topic.name(), key, serdes.value(topic).serialize(topic.name(), value));
     }
 }

@@ -21,6 +21,7 @@ import llmq.worker.model.Completion;
 import llmq.worker.model.ModelCall;
 import llmq.worker.model.ModelCallException;
 import llmq.worker.outcome.Outcomes;
+import llmq.worker.outcome.StaleOutcome;
 import llmq.worker.retry.RetryPolicy;
 import llmq.worker.schedule.FairQueue;
 import org.slf4j.Logger;
@@ -39,8 +40,10 @@ import org.slf4j.LoggerFactory;
  * <p>Dispatching happens on whichever thread frees a slot or offers work (the consumer thread,
  * an HTTP client thread), one at a time (a drain loop), so a finished call starts the next one
  * at once, without waiting for the consumer's next poll. When the outcome of a record is
- * durable (Kafka acknowledged every record of it), the {@link Finisher} hears of it, so the
- * consumer can commit the record's offset.
+ * durable (Kafka acknowledged every record of it in the open transaction), the {@link Finisher}
+ * hears of it, so the consumer can commit the record's offset in that transaction. An outcome
+ * that was not written because its record is no longer this worker's ({@code StaleOutcome})
+ * is counted as superseded, not as an error.
  */
 public final class Dispatcher {
 
@@ -234,8 +237,8 @@ public final class Dispatcher {
         switch (a.kind()) {
             case EXPIRED: {
                 metrics.request("expired");
-                CompletableFuture<Void> done = CompletableFuture.allOf(outcomes.started(q, now, null),
-                        outcomes.expired(q, now, now));
+                CompletableFuture<Void> done = CompletableFuture.allOf(outcomes.started(p, q, now, null),
+                        outcomes.expired(p, q, now, now));
                 slotFreed();
                 resolve(p, done, false);
                 return;
@@ -244,8 +247,8 @@ public final class Dispatcher {
                 ModelCallException e = new ModelCallException("no_endpoint", a.why(), null, false, null, null, null);
                 metrics.request("failed");
                 metrics.deadLetter(e.type());
-                CompletableFuture<Void> done = CompletableFuture.allOf(outcomes.started(q, now, null),
-                        outcomes.failed(q, e, "not retryable", now, now, p.tp().topic(), p.tp().partition(), p.offset()));
+                CompletableFuture<Void> done = CompletableFuture.allOf(outcomes.started(p, q, now, null),
+                        outcomes.failed(p, q, e, "not retryable", now, now));
                 slotFreed();
                 resolve(p, done, false);
                 return;
@@ -257,7 +260,7 @@ public final class Dispatcher {
 
     private void call(Pending p, Lease lease, Instant startedAt) {
         QueuedRequest q = p.request();
-        CompletableFuture<Void> started = outcomes.started(q, startedAt, lease.endpoint());
+        CompletableFuture<Void> started = outcomes.started(p, q, startedAt, lease.endpoint());
         Running run = new Running(p);
         running.add(run);
         CompletableFuture<Completion> call;
@@ -291,19 +294,18 @@ public final class Dispatcher {
         Instant end = clock.instant();
         if (error == null) {
             metrics.request("completed");
-            return outcomes.completed(q, c, startedAt, end);
+            return outcomes.completed(p, q, c, startedAt, end);
         }
         ModelCallException e = unwrap(error, lease.endpoint());
         RetryPolicy.Decision d = retry.decide(e, q.getAttempt(), end);
         if (d instanceof RetryPolicy.Retry r) {
             metrics.request("retry_scheduled");
             metrics.retry(e.type());
-            return outcomes.retryScheduled(q, e, r.notBefore(), end);
+            return outcomes.retryScheduled(p, q, e, r.notBefore(), end);
         }
         metrics.request("failed");
         metrics.deadLetter(e.type());
-        return outcomes.failed(q, e, ((RetryPolicy.GiveUp) d).why(), startedAt, end, p.tp().topic(),
-                p.tp().partition(), p.offset());
+        return outcomes.failed(p, q, e, ((RetryPolicy.GiveUp) d).why(), startedAt, end);
     }
 
     private static ModelCallException unwrap(Throwable error, String endpoint) {
@@ -320,7 +322,11 @@ public final class Dispatcher {
     private void resolve(Pending p, CompletableFuture<Void> done, boolean quiet) {
         done.whenComplete((v, e) -> {
             boolean durable = e == null;
-            if (!durable && !(unwrapAll(e) instanceof CancellationException) && !quiet) {
+            Throwable cause = durable ? null : unwrapAll(e);
+            if (cause instanceof StaleOutcome) {
+                metrics.request("superseded");
+                LOG.debug("outcome of {}@{} not written: {}", p.tp(), p.offset(), cause.getMessage());
+            } else if (!durable && !(cause instanceof CancellationException) && !quiet) {
                 metrics.request("not_durable");
                 LOG.error("outcome of {}@{} (request {}) is not durable; it will run again after a restart",
                         p.tp(), p.offset(), p.request().getRequest().getId(), e);

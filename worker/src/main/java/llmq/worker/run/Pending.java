@@ -1,6 +1,7 @@
 package llmq.worker.run;
 
 import llmq.avro.QueuedRequest;
+import llmq.worker.outcome.Outcomes;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -12,5 +13,6 @@ import org.apache.kafka.common.TopicPartition;
  * @param request      the record's value
  * @param receivedNanos {@link System#nanoTime()} when the consumer handed it over
  */
-public record Pending(TopicPartition tp, long assignment, long offset, QueuedRequest request, long receivedNanos) {
+public record Pending(TopicPartition tp, long assignment, long offset, QueuedRequest request, long receivedNanos)
+        implements Outcomes.Source {
 }

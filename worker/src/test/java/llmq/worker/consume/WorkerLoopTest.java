@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import llmq.avro.Priority;
 import llmq.avro.QueuedRequest;
@@ -29,6 +30,7 @@ import llmq.worker.endpoints.EndpointConfig;
 import llmq.worker.endpoints.EndpointPool;
 import llmq.worker.endpoints.PoolConfig;
 import llmq.worker.metrics.WorkerMetrics;
+import llmq.worker.outcome.OutcomeTransaction;
 import llmq.worker.outcome.Outcomes;
 import llmq.worker.retry.RetryPolicy;
 import llmq.worker.run.Dispatcher;
@@ -41,6 +43,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -71,14 +74,33 @@ class WorkerLoopTest {
             super.close(timeout);
         }
     };
+    /** Offsets committed in a transaction reach the group's committed offsets, as the broker's coordinator does. */
     private final MockProducer<String, byte[]> producer =
-            new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+            new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()) {
+                @Override
+                public void commitTransaction() {
+                    Map<String, Map<TopicPartition, OffsetAndMetadata>> offsets = uncommittedOffsets();
+                    super.commitTransaction();
+                    offsets.values().forEach(consumer::commitSync);
+                }
+
+                @Override
+                public void abortTransaction() {
+                    super.abortTransaction();
+                    aborts.incrementAndGet();
+                }
+            };
+    private final AtomicInteger aborts = new AtomicInteger();
     private final HeldModel model = new HeldModel();
     private final AtomicBoolean registryDown = new AtomicBoolean();
     private WorkerLoop loop;
     private Thread thread;
 
     private void start(int maxInFlight, int buffer, Duration grace) {
+        start(maxInFlight, buffer, grace, Duration.ZERO);
+    }
+
+    private void start(int maxInFlight, int buffer, Duration grace, Duration commitInterval) {
         SchemaRegistryClient flaky = new SchemaRegistryClient() {
             @Override
             public int register(String subject, Schema schema) {
@@ -111,11 +133,12 @@ class WorkerLoopTest {
                         List.of(), false)),
                 Map.of(), Balancing.LEAST_OUTSTANDING, true, CircuitConfig.from(llmq.common.config.Settings.of(Map.of())),
                 Duration.ZERO, Duration.ofSeconds(1)), e -> model, metrics);
-        Outcomes outcomes = new Outcomes(producer, TopicCatalog.defaults(), serdes, "w1");
+        OutcomeTransaction transaction = new OutcomeTransaction(producer);
+        Outcomes outcomes = new Outcomes(transaction, TopicCatalog.defaults(), serdes, "w1");
         Dispatcher dispatcher = new Dispatcher(new FairQueue<>(WorkerConfig.DEFAULT_WEIGHTS, buffer), maxInFlight, pool,
                 outcomes, new RetryPolicy(RetryPolicy.Config.defaults()), metrics, Clock.systemUTC());
         loop = new WorkerLoop(consumer, Map.of(TOPIC, Priority.NORMAL), serdes.value(QueuedRequest.class), dispatcher,
-                outcomes, new WorkerLoop.Options(grace, Duration.ZERO, 1000, Duration.ofMillis(100)), metrics);
+                outcomes, transaction, new WorkerLoop.Options(grace, commitInterval, 1000, Duration.ofMillis(100)), metrics);
         thread = new Thread(loop, "worker-loop-test");
         thread.start();
     }
@@ -182,6 +205,86 @@ class WorkerLoopTest {
     }
 
     @Test
+    void shouldMakeAnOutcomeVisibleOnlyTogetherWithTheOffsetItFinishes() throws Exception {
+        // commits an hour apart: the window between an outcome and its offset commit stays open for the test
+        start(8, 16, Duration.ofSeconds(2), Duration.ofHours(1));
+        onPoll(() -> {
+            consumer.rebalance(List.of(p0));
+            consumer.updateBeginningOffsets(Map.of(p0, 0L));
+            consumer.addRecord(record(0));
+        });
+        await(() -> model.calls() == 1);
+        model.release("offset 0");
+        await(() -> Published.written(producer, writer).results().size() == 1);
+
+        // a worker killed now leaves an open transaction, which the broker aborts: neither is ever read
+        assertThat(Published.committed(producer, writer).results()).as("result before the offset commit").isEmpty();
+        assertThat(committed()).isNull();
+
+        loop.stop(); // commits on the way out
+        thread.join(10_000);
+        assertThat(Published.committed(producer, writer).results()).hasSize(1);
+        assertThat(producer.consumerGroupOffsetsHistory()).singleElement()
+                .satisfies(c -> assertThat(c.values()).singleElement()
+                        .satisfies(o -> assertThat(o.get(p0).offset()).isEqualTo(1L)));
+    }
+
+    @Test
+    void shouldPublishNothingForACallThatOutlivesItsPartition() throws Exception {
+        start(8, 16, Duration.ofSeconds(2));
+        onPoll(() -> {
+            consumer.rebalance(List.of(p0));
+            consumer.updateBeginningOffsets(Map.of(p0, 0L));
+            consumer.addRecord(record(0));
+        });
+        await(() -> model.calls() == 1);
+
+        // p0 goes to another worker while the call runs; that worker runs the record again from the committed offset
+        onPoll(() -> consumer.rebalance(List.of()));
+        model.release("offset 0");
+        onPoll(() -> { });
+        onPoll(() -> { });
+
+        assertThat(Published.written(producer, writer).results()).as("a second result beside the new owner's").isEmpty();
+        assertThat(Published.written(producer, writer).usage()).isEmpty();
+        assertThat(committed()).isNull();
+    }
+
+    @Test
+    void shouldRunAgainWhatAnAbortedTransactionHeldAndPublishEachRecordOnce() throws Exception {
+        start(8, 16, Duration.ofSeconds(2));
+        onPoll(() -> {
+            consumer.rebalance(List.of(p0));
+            consumer.updateBeginningOffsets(Map.of(p0, 0L));
+            consumer.addRecord(record(0));
+            consumer.addRecord(record(1));
+        });
+        await(() -> model.calls() == 2);
+        await(() -> Published.committed(producer, writer).events().size() == 2);
+
+        producer.commitTransactionException = new KafkaException("coordinator says no");
+        model.release("offset 0");
+        await(() -> aborts.get() == 1);
+        producer.commitTransactionException = null;
+        assertThat(positionOnLoopThread()).as("rewound to the committed offset").isZero();
+
+        onPoll(() -> {
+            consumer.addRecord(record(0));
+            consumer.addRecord(record(1));
+        });
+        await(() -> model.calls() == 4);
+        model.releaseAll(); // including the first run of offset 1, which is no longer this worker's
+        await(() -> Long.valueOf(2).equals(committed()));
+        onPoll(() -> { });
+
+        Published out = Published.committed(producer, writer);
+        assertThat(out.results()).as("one result per record: the aborted one and the stale one are not read")
+                .hasSize(2);
+        assertThat(Published.written(producer, writer).results()).hasSize(2);
+        assertThat(committed()).isEqualTo(2L);
+    }
+
+    @Test
     void shouldNotDeadLetterARecordWhileTheSchemaRegistryIsUnreachableAndRunItOnceItIsBack() throws Exception {
         start(8, 16, Duration.ofSeconds(2));
         registryDown.set(true);
@@ -194,7 +297,7 @@ class WorkerLoopTest {
         onPoll(() -> { });
         onPoll(() -> { });
 
-        Published out = new Published(producer, writer);
+        Published out = Published.committed(producer, writer);
         assertThat(out.deadLetters()).as("a good record is not dead-lettered for an unreachable registry").isEmpty();
         assertThat(model.calls()).isZero();
         assertThat(committed()).isNull();
@@ -227,7 +330,7 @@ class WorkerLoopTest {
         model.releaseAll();
         await(() -> Long.valueOf(2).equals(committed()));
 
-        Published out = new Published(producer, writer);
+        Published out = Published.committed(producer, writer);
         assertThat(out.deadLetters()).singleElement().satisfies(dl -> {
             assertThat(dl.getErrorClass()).isEqualTo("undecodable");
             assertThat(dl.getSourceOffset()).isZero();
@@ -300,7 +403,7 @@ class WorkerLoopTest {
 
         assertThat(thread.isAlive()).isFalse();
         assertThat(committedAtClose).as("offset 1 was handed back").isEqualTo(1L);
-        Published out = new Published(producer, writer);
+        Published out = Published.committed(producer, writer);
         assertThat(out.results()).hasSize(1);
         // answering the handed-back call now publishes nothing
         model.release("offset 1");

@@ -34,6 +34,7 @@ import llmq.worker.schedule.FairQueue;
 import llmq.worker.testing.HeldModel;
 import llmq.worker.testing.MutableClock;
 import llmq.worker.testing.Published;
+import llmq.worker.testing.Transactions;
 import llmq.worker.testing.Requests;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.common.TopicPartition;
@@ -54,7 +55,7 @@ class DispatcherTest {
     private final TopicSerdes serdes = new TopicSerdes(new InMemorySchemaRegistryClient());
     private final MockProducer<String, byte[]> producer =
             new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
-    private final Published out = new Published(producer, serdes);
+    private final Published out = Published.written(producer, serdes);
     private final HeldModel model = new HeldModel();
     private final List<Boolean> finished = new ArrayList<>();
     private final Dispatcher dispatcher = dispatcher(4, "gpt-x");
@@ -67,7 +68,7 @@ class DispatcherTest {
                 Map.of(), Balancing.LEAST_OUTSTANDING, true, CircuitConfig.from(Settings.of(Map.of())), Duration.ZERO,
                 Duration.ofSeconds(1)), e -> model, new WorkerMetrics(new SimpleMeterRegistry()));
         Dispatcher d = new Dispatcher(new FairQueue<>(WorkerConfig.DEFAULT_WEIGHTS, 16), slots, pool,
-                new Outcomes(producer, TopicCatalog.defaults(), serdes, "worker-1"),
+                new Outcomes(Transactions.owning(producer, TP), TopicCatalog.defaults(), serdes, "worker-1"),
                 new RetryPolicy(new RetryPolicy.Config(3, Duration.ofMillis(500), 2.0, Duration.ofSeconds(30), 0.5,
                         Duration.ofMinutes(10))),
                 new WorkerMetrics(new SimpleMeterRegistry()), clock);

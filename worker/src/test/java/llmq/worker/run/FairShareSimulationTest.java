@@ -28,6 +28,7 @@ import llmq.worker.retry.RetryPolicy;
 import llmq.worker.schedule.FairQueue;
 import llmq.worker.testing.MutableClock;
 import llmq.worker.testing.Requests;
+import llmq.worker.testing.Transactions;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -130,7 +131,9 @@ class FairShareSimulationTest {
         MockProducer<String, byte[]> producer = new MockProducer<>(true, null, new StringSerializer(),
                 new ByteArraySerializer());
         Dispatcher d = new Dispatcher(new FairQueue<>(WorkerConfig.DEFAULT_WEIGHTS, BUFFER), SLOTS, model,
-                new Outcomes(producer, TopicCatalog.defaults(), serdes, "sim-worker"),
+                new Outcomes(Transactions.owning(producer, java.util.Arrays.stream(Priority.values())
+                        .map(p -> new TopicPartition("llm.queue." + p, 0)).toArray(TopicPartition[]::new)),
+                        TopicCatalog.defaults(), serdes, "sim-worker"),
                 new RetryPolicy(RetryPolicy.Config.defaults()), new WorkerMetrics(new SimpleMeterRegistry()), clock);
         Map<Priority, Integer> topics = new EnumMap<>(backlog);
         long[] offsets = new long[Priority.values().length];

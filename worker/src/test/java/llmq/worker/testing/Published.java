@@ -1,5 +1,6 @@
 package llmq.worker.testing;
 
+import java.util.ArrayList;
 import java.util.List;
 import llmq.avro.DeadLetter;
 import llmq.avro.LlmResult;
@@ -11,16 +12,28 @@ import llmq.topics.catalog.TopicSpec;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
-/** What the worker wrote to a mock producer, decoded per topic. */
+/** What the worker wrote to a mock producer, decoded per topic: committed records, or also those of the open transaction. */
 public final class Published {
 
     private final MockProducer<String, byte[]> producer;
     private final TopicSerdes serdes;
+    private final boolean uncommitted;
     private final TopicCatalog catalog = TopicCatalog.defaults();
 
-    public Published(MockProducer<String, byte[]> producer, TopicSerdes serdes) {
+    private Published(MockProducer<String, byte[]> producer, TopicSerdes serdes, boolean uncommitted) {
         this.producer = producer;
         this.serdes = serdes;
+        this.uncommitted = uncommitted;
+    }
+
+    /** What a read-committed consumer sees: records of committed transactions. */
+    public static Published committed(MockProducer<String, byte[]> producer, TopicSerdes serdes) {
+        return new Published(producer, serdes, false);
+    }
+
+    /** Everything written, committed or still in the open transaction. */
+    public static Published written(MockProducer<String, byte[]> producer, TopicSerdes serdes) {
+        return new Published(producer, serdes, true);
     }
 
     public List<RequestEvent> events() {
@@ -40,7 +53,11 @@ public final class Published {
     }
 
     private <V extends org.apache.avro.specific.SpecificRecord> List<V> of(TopicSpec<V> topic) {
-        return producer.history().stream()
+        List<ProducerRecord<String, byte[]>> records = new ArrayList<>(producer.history());
+        if (uncommitted) {
+            records.addAll(producer.uncommittedRecords());
+        }
+        return records.stream()
                 .filter(r -> r.topic().equals(topic.name()))
                 .map(ProducerRecord::value)
                 .map(v -> serdes.value(topic).deserialize(topic.name(), v))
