@@ -155,12 +155,7 @@ class WorkerLoopTest {
     @Test
     void shouldCommitOnePastEachFinishedRecord() throws Exception {
         start(8, 16, Duration.ofSeconds(2));
-        onPoll(() -> {
-            consumer.rebalance(List.of(p0));
-            consumer.updateBeginningOffsets(Map.of(p0, 0L));
-            consumer.addRecord(record(0));
-            consumer.addRecord(record(1));
-        });
+        assignP0With(0, 1);
         await(() -> model.calls() == 2);
 
         model.release("offset 1");
@@ -173,12 +168,7 @@ class WorkerLoopTest {
     @Test
     void shouldNotLetACallFromAnEarlierAssignmentMoveTheCommitPoint() throws Exception {
         start(8, 16, Duration.ofSeconds(2));
-        onPoll(() -> {
-            consumer.rebalance(List.of(p0));
-            consumer.updateBeginningOffsets(Map.of(p0, 0L));
-            consumer.addRecord(record(0));
-            consumer.addRecord(record(1));
-        });
+        assignP0With(0, 1);
         await(() -> model.calls() == 2);
 
         // an eager rebalance takes p0 away while both calls run, then gives it back
@@ -208,11 +198,7 @@ class WorkerLoopTest {
     void shouldMakeAnOutcomeVisibleOnlyTogetherWithTheOffsetItFinishes() throws Exception {
         // commits an hour apart: the window between an outcome and its offset commit stays open for the test
         start(8, 16, Duration.ofSeconds(2), Duration.ofHours(1));
-        onPoll(() -> {
-            consumer.rebalance(List.of(p0));
-            consumer.updateBeginningOffsets(Map.of(p0, 0L));
-            consumer.addRecord(record(0));
-        });
+        assignP0With(0);
         await(() -> model.calls() == 1);
         model.release("offset 0");
         await(() -> Published.written(producer, writer).results().size() == 1);
@@ -232,11 +218,7 @@ class WorkerLoopTest {
     @Test
     void shouldPublishNothingForACallThatOutlivesItsPartition() throws Exception {
         start(8, 16, Duration.ofSeconds(2));
-        onPoll(() -> {
-            consumer.rebalance(List.of(p0));
-            consumer.updateBeginningOffsets(Map.of(p0, 0L));
-            consumer.addRecord(record(0));
-        });
+        assignP0With(0);
         await(() -> model.calls() == 1);
 
         // p0 goes to another worker while the call runs; that worker runs the record again from the committed offset
@@ -253,12 +235,7 @@ class WorkerLoopTest {
     @Test
     void shouldRunAgainWhatAnAbortedTransactionHeldAndPublishEachRecordOnce() throws Exception {
         start(8, 16, Duration.ofSeconds(2));
-        onPoll(() -> {
-            consumer.rebalance(List.of(p0));
-            consumer.updateBeginningOffsets(Map.of(p0, 0L));
-            consumer.addRecord(record(0));
-            consumer.addRecord(record(1));
-        });
+        assignP0With(0, 1);
         await(() -> model.calls() == 2);
         await(() -> Published.committed(producer, writer).events().size() == 2);
 
@@ -288,12 +265,7 @@ class WorkerLoopTest {
     void shouldNotDeadLetterARecordWhileTheSchemaRegistryIsUnreachableAndRunItOnceItIsBack() throws Exception {
         start(8, 16, Duration.ofSeconds(2));
         registryDown.set(true);
-        onPoll(() -> {
-            consumer.rebalance(List.of(p0));
-            consumer.updateBeginningOffsets(Map.of(p0, 0L));
-            consumer.addRecord(record(0));
-            consumer.addRecord(record(1));
-        });
+        assignP0With(0, 1);
         onPoll(() -> { });
         onPoll(() -> { });
 
@@ -389,12 +361,7 @@ class WorkerLoopTest {
     @Test
     void shouldHandBackCallsThatOutliveTheShutdownGraceWithoutCommittingThem() throws Exception {
         start(8, 16, Duration.ofMillis(300));
-        onPoll(() -> {
-            consumer.rebalance(List.of(p0));
-            consumer.updateBeginningOffsets(Map.of(p0, 0L));
-            consumer.addRecord(record(0));
-            consumer.addRecord(record(1));
-        });
+        assignP0With(0, 1);
         await(() -> model.calls() == 2);
         model.release("offset 0");
 
@@ -408,6 +375,17 @@ class WorkerLoopTest {
         // answering the handed-back call now publishes nothing
         model.release("offset 1");
         assertThat(out.results()).hasSize(1);
+    }
+
+    /** Assigns p0 (from offset 0) and delivers a record at each of {@code offsets}, in one of the loop's polls. */
+    private void assignP0With(long... offsets) throws InterruptedException {
+        onPoll(() -> {
+            consumer.rebalance(List.of(p0));
+            consumer.updateBeginningOffsets(Map.of(p0, 0L));
+            for (long o : offsets) {
+                consumer.addRecord(record(o));
+            }
+        });
     }
 
     /** Runs {@code task} inside one of the loop's next polls, and waits until it ran. */
