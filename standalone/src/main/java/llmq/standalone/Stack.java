@@ -125,6 +125,9 @@ public final class Stack implements AutoCloseable {
         defaults.put("ingest.status.state-dir", dataDir.resolve("ingest-status").toString());
         defaults.put("router.admin.port", Integer.toString(ports.routerAdmin()));
         defaults.put("worker.admin.port", Integer.toString(ports.workerAdmin()));
+        // one worker per data dir: a stable id lets a restart abort what a killed predecessor left open at once,
+        // instead of read-committed readers waiting out its transaction timeout
+        defaults.put("worker.id", "standalone");
         defaults.put("billing.admin.port", Integer.toString(ports.billingAdmin()));
         defaults.put("ingest.port", Integer.toString(ports.ingest()));
         // the user's own choices (e.g. a real endpoint URL) win over these defaults
