@@ -29,6 +29,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -160,7 +161,12 @@ public final class WorkerLoop implements Runnable {
             finishInFlight();
         } catch (RuntimeException e) {
             fatal = e;
-            LOG.error("worker loop failed", e);
+            if (e instanceof ProducerFencedException || e.getCause() instanceof ProducerFencedException) {
+                LOG.error("worker loop stopped: a newer producer with this worker's transactional id fenced it; "
+                        + "another worker of the group runs with the same worker.id (each must be unique)", e);
+            } else {
+                LOG.error("worker loop failed", e);
+            }
             dispatcher.close();
         } finally {
             transaction.close();

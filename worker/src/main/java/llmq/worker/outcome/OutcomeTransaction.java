@@ -98,6 +98,9 @@ public final class OutcomeTransaction {
             for (int i = 0; i < acks.length; i++) {
                 CompletableFuture<Void> f = new CompletableFuture<>();
                 acks[i] = f;
+                // set before the send: a send that throws (a fenced or failed producer) must still make the next
+                // commit try, so that its failure surfaces there and is aborted or stops the loop
+                written = true;
                 try {
                     producer.send(records.get(i), (md, e) -> {
                         if (e != null) {
@@ -106,7 +109,6 @@ public final class OutcomeTransaction {
                             f.complete(null);
                         }
                     });
-                    written = true;
                 } catch (RuntimeException e) {
                     // e.g. the producer is closed or failed: the outcome is not durable, and the caller must know it
                     f.completeExceptionally(e);

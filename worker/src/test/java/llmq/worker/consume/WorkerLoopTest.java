@@ -262,6 +262,22 @@ class WorkerLoopTest {
     }
 
     @Test
+    void shouldStopWithAFatalErrorOnceAnotherProducerWithItsTransactionalIdFencedIt() throws Exception {
+        start(8, 16, Duration.ofSeconds(2));
+        assignP0With(0);
+        await(() -> model.calls() == 1);
+
+        producer.fenceProducer(); // a second worker with the same worker.id started
+        model.release("offset 0");
+        thread.join(10_000);
+
+        assertThat(thread.isAlive()).as("the loop stops rather than run calls whose outcomes cannot commit").isFalse();
+        assertThat(loop.fatal()).isNotNull();
+        assertThat(Published.committed(producer, writer).results()).isEmpty();
+        assertThat(committedAtClose).isNull();
+    }
+
+    @Test
     void shouldNotDeadLetterARecordWhileTheSchemaRegistryIsUnreachableAndRunItOnceItIsBack() throws Exception {
         start(8, 16, Duration.ofSeconds(2));
         registryDown.set(true);
