@@ -97,7 +97,7 @@ public final class WorkerLoop implements Runnable {
     private volatile boolean running = true;
     private volatile Throwable fatal;
 
-    private record Finished(TopicPartition tp, long assignment, long offset, boolean durable) {
+    private record Finished(Outcomes.Source source, boolean durable) {
     }
 
     /**
@@ -114,7 +114,7 @@ public final class WorkerLoop implements Runnable {
         this.transaction = transaction;
         this.options = options;
         this.metrics = metrics;
-        dispatcher.finisher((p, durable) -> finished.add(new Finished(p.tp(), p.assignment(), p.offset(), durable)));
+        dispatcher.finisher((p, durable) -> finished.add(new Finished(p, durable)));
     }
 
     @Override
@@ -133,7 +133,10 @@ public final class WorkerLoop implements Runnable {
                 public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
                     assignments++;
                     transaction.own(partitions, assignments);
-                    loadSkips(partitions, committed(partitions));
+                    if (options.commitMetadataMaxChars() > 0) {
+                        // the committed offsets are read only for their metadata: the consumer positions itself
+                        loadSkips(partitions, committed(partitions));
+                    }
                 }
 
                 @Override
@@ -308,14 +311,14 @@ public final class WorkerLoop implements Runnable {
             metrics.request("undecodable");
             tracker.received(tp, r.offset());
             deadLettering.incrementAndGet();
-            CompletableFuture<Void> dl = outcomes.undecodable(Outcomes.Source.of(tp, assignment, r.offset()), r.key(),
-                    r.value(), e, Instant.now());
+            Outcomes.Source source = Outcomes.Source.of(tp, assignment, r.offset());
+            CompletableFuture<Void> dl = outcomes.undecodable(source, r.key(), r.value(), e, Instant.now());
             dl.whenComplete((v, error) -> {
                 if (error != null && !(error instanceof StaleOutcome || error.getCause() instanceof StaleOutcome)) {
                     LOG.error("dead letter of {}@{} not durable; it will be read again after a restart", tp, r.offset(),
                             error);
                 }
-                finished.add(new Finished(tp, assignment, r.offset(), error == null));
+                finished.add(new Finished(source, error == null));
                 deadLettering.decrementAndGet();
             });
             return true;
@@ -360,8 +363,9 @@ public final class WorkerLoop implements Runnable {
     private void drainFinished() {
         Finished f;
         while ((f = finished.poll()) != null) {
-            if (f.durable() && transaction.owns(f.tp(), f.assignment())) {
-                tracker.finished(f.tp(), f.offset());
+            Outcomes.Source s = f.source();
+            if (f.durable() && transaction.owns(s.tp(), s.assignment())) {
+                tracker.finished(s.tp(), s.offset());
             }
         }
     }
