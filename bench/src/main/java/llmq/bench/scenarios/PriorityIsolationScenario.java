@@ -25,6 +25,7 @@ import llmq.bench.plot.LinePlot;
 import llmq.bench.report.Result;
 import llmq.bench.rig.BareEosHop;
 import llmq.bench.rig.EventTimeline;
+import llmq.bench.rig.GcPauses;
 import llmq.bench.rig.Jit;
 import llmq.bench.rig.Kafka;
 import llmq.bench.rig.Requests;
@@ -92,7 +93,8 @@ public final class PriorityIsolationScenario implements Scenario {
 
     /** What one router run measured. */
     private record Run(Histogram released, Histogram started, Histogram warmStarted, Histogram lowStarted, WindowedLatency windows,
-                       long sent, double parkSeconds, long parked, long maxRealtimeParked, long maxRealtimeQueued) {
+                       long sent, double parkSeconds, long parked, long maxRealtimeParked, long maxRealtimeQueued,
+                       GcPauses.Since gc) {
     }
 
     @Override
@@ -167,16 +169,16 @@ public final class PriorityIsolationScenario implements Scenario {
         ctx.log("  accepted → started p50 %.1f ms, p99 %.1f ms; → released p99 %.1f ms; router held up to %d realtime parked, "
                         + "%d queued", Latencies.ms(idle.started(), 50), Latencies.ms(idle.started(), 99),
                 Latencies.ms(idle.released(), 99), idle.maxRealtimeParked(), idle.maxRealtimeQueued());
-        ctx.log("  (during the %d s of warm-up load: p50 %.1f ms, p99 %.1f ms)", warmup, Latencies.ms(idle.warmStarted(), 50),
-                Latencies.ms(idle.warmStarted(), 99));
+        ctx.log("  (during the %d s of warm-up load: p50 %.1f ms, p99 %.1f ms); this JVM's GC while measured: %s", warmup,
+                Latencies.ms(idle.warmStarted(), 50), Latencies.ms(idle.warmStarted(), 99), idle.gc());
         ctx.log("router with %d low parked: realtime %d/s for %d s after %d s of warm-up load", backlog, rate, seconds,
                 warmup);
         Run loaded = router(ctx, infra, kafka, backlog, rate, warmup, seconds, commitMs, lowRate, settle);
         ctx.log("  accepted → started p50 %.1f ms, p99 %.1f ms; → released p99 %.1f ms; router held up to %d realtime parked, "
                         + "%d queued", Latencies.ms(loaded.started(), 50), Latencies.ms(loaded.started(), 99),
                 Latencies.ms(loaded.released(), 99), loaded.maxRealtimeParked(), loaded.maxRealtimeQueued());
-        ctx.log("  (during the %d s of warm-up load: p50 %.1f ms, p99 %.1f ms)", warmup, Latencies.ms(loaded.warmStarted(), 50),
-                Latencies.ms(loaded.warmStarted(), 99));
+        ctx.log("  (during the %d s of warm-up load: p50 %.1f ms, p99 %.1f ms); this JVM's GC while measured: %s", warmup,
+                Latencies.ms(loaded.warmStarted(), 50), Latencies.ms(loaded.warmStarted(), 99), loaded.gc());
         for (BareApp app : bare) {
             app.measure(ctx, kafka, catalog, "after", rate, commit, warmup, hopSeconds);
         }
@@ -188,6 +190,10 @@ public final class PriorityIsolationScenario implements Scenario {
         ObjectNode d = result.details();
         d.set("bare_eos_hop", Latencies.summary(hop));
         d.set("bare_eos_two_hops", Latencies.summary(hop2));
+        for (BareApp app : bare) {
+            ArrayNode gcs = d.putArray(app.repartition() ? "bare_eos_two_hops_gc" : "bare_eos_hop_gc");
+            app.slices().forEach(g -> gc(gcs.addObject(), g));
+        }
         for (Run r : List.of(idle, loaded)) {
             ObjectNode n = d.putObject(r == idle ? "no_backlog" : "with_backlog");
             n.put("realtime_sent", r.sent());
@@ -199,6 +205,7 @@ public final class PriorityIsolationScenario implements Scenario {
             n.set("realtime_accepted_to_started", Latencies.summary(r.started()));
             n.set("realtime_warmup_accepted_to_started", Latencies.summary(r.warmStarted()));
             n.set("low_accepted_to_started", Latencies.summary(r.lowStarted()));
+            gc(n, r.gc());
             if (r.parked() > 0) {
                 n.put("low_parked", r.parked());
                 n.put("seconds_to_park_backlog", Math.round(r.parkSeconds() * 10) / 10.0);
@@ -260,21 +267,34 @@ public final class PriorityIsolationScenario implements Scenario {
      * One bare exactly-once app ({@code repartition}: the two-hop shape), measured in slices around the
      * router's runs; every slice's latencies go into {@code all} and {@code windows}.
      */
-    private record BareApp(String name, boolean repartition, Histogram all, WindowedLatency windows) {
+    private record BareApp(String name, boolean repartition, Histogram all, WindowedLatency windows, List<GcPauses.Since> slices) {
 
         BareApp(String name, boolean repartition) {
-            this(name, repartition, Latencies.histogram(), new WindowedLatency(BenchClock.nowMicros() / 1000, 1000));
+            this(name, repartition, Latencies.histogram(), new WindowedLatency(BenchClock.nowMicros() / 1000, 1000),
+                    new ArrayList<>());
         }
 
         void measure(RunContext ctx, Kafka kafka, TopicCatalog catalog, String when, int rate, Duration commit, int warmup,
                      int seconds) throws Exception {
             ctx.log("%s, %s the router's runs: %d/s for %d s, commit %d ms", name, when, rate, seconds, commit.toMillis());
+            GcPauses gc = GcPauses.start();
             Histogram slice = BareEosHop.measure(kafka, ctx.scratch((repartition ? "eos2-" : "eos1-") + when),
                     catalog.partitions(), commit, repartition, rate, Duration.ofSeconds(warmup), Duration.ofSeconds(seconds),
                     windows);
-            ctx.log("  p50 %.1f ms, p99 %.1f ms", Latencies.ms(slice, 50), Latencies.ms(slice, 99));
+            GcPauses.Since collected = gc.since();
+            ctx.log("  p50 %.1f ms, p99 %.1f ms; this JVM's GC meanwhile: %s", Latencies.ms(slice, 50), Latencies.ms(slice, 99),
+                    collected);
             all.add(slice);
+            slices.add(collected);
         }
+    }
+
+    /** This JVM's collections during a measured run: the system under test shares it, so its pauses are in the latencies. */
+    private static void gc(ObjectNode n, GcPauses.Since gc) {
+        n.put("jvm_gc_collections", gc.collections());
+        n.put("jvm_gc_millis", gc.millis());
+        n.put("jvm_gc_per_second", Math.round(gc.perSecond() * 100) / 100.0);
+        n.put("jvm_gc_mean_ms", Math.round(gc.meanMillis() * 10) / 10.0);
     }
 
     private static LinePlot plot(Run loaded, Run idle, Histogram hop, Histogram hop2, int backlog, int rate, int commitMs) {
@@ -431,6 +451,7 @@ public final class PriorityIsolationScenario implements Scenario {
             }, "bench-router-sampler");
             sampler.setDaemon(true);
             sampler.start();
+            GcPauses gc = GcPauses.start();
             long sent = OpenLoop.run(rate, Duration.ofSeconds(warmup + seconds), send) - (long) rate * warmup;
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
             while (started.getTotalCount() < sent && System.nanoTime() < deadline) {
@@ -442,10 +463,11 @@ public final class PriorityIsolationScenario implements Scenario {
                 ctx.log("  %d of %d realtime requests not started 10 s after the last was sent",
                         sent - started.getTotalCount(), sent);
             }
+            GcPauses.Since collected = gc.since();
             sampling.set(false);
             sampler.join();
             return new Run(released, started, warmStarted, lowStarted, windows.get(), sent, parkSeconds, parked, maxParked.get(),
-                    maxQueued.get());
+                    maxQueued.get(), collected);
         }
     }
 }
