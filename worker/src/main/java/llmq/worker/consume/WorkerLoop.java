@@ -382,8 +382,15 @@ public final class WorkerLoop implements Runnable {
         }
         lastCommitNanos = now;
         try {
-            transaction.commit(() -> {
+            transaction.commit(carried -> {
                 drainFinished();
+                // the outcomes this transaction carries finish their records now, whether or not their futures have
+                // reported yet (a second report of the same offset is ignored)
+                for (Outcomes.Source s : carried) {
+                    if (transaction.owns(s.tp(), s.assignment())) {
+                        tracker.finished(s.tp(), s.offset());
+                    }
+                }
                 return tracker.commitable(options.commitMetadataMaxChars());
             }, consumer.groupMetadata(), thenDisown);
         } catch (OutcomeTransaction.Aborted e) {

@@ -1,12 +1,14 @@
 package llmq.worker.outcome;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.function.Supplier;
+import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
@@ -46,6 +48,8 @@ public final class OutcomeTransaction {
     private final Map<TopicPartition, Long> owned = new ConcurrentHashMap<>();
     /** Records were written into the open transaction (guarded by the read/write lock pair). */
     private volatile boolean written;
+    /** Final outcomes written into the open transaction, with the acknowledgements of their records. */
+    private final ConcurrentLinkedQueue<Final> finals = new ConcurrentLinkedQueue<>();
     private boolean begun;
 
     public OutcomeTransaction(Producer<String, byte[]> producer) {
@@ -88,7 +92,8 @@ public final class OutcomeTransaction {
      * (they become visible when the transaction commits); it fails with {@link StaleOutcome}
      * when nothing was written because the record is no longer this worker's.
      */
-    public CompletableFuture<Void> send(Outcomes.Source source, List<ProducerRecord<String, byte[]>> records) {
+    public CompletableFuture<Void> send(Outcomes.Source source, boolean finishes,
+                                        List<ProducerRecord<String, byte[]>> records) {
         lock.readLock().lock();
         try {
             if (!owns(source.tp(), source.assignment())) {
@@ -114,6 +119,9 @@ public final class OutcomeTransaction {
                     f.completeExceptionally(e);
                 }
             }
+            if (finishes) {
+                finals.add(new Final(source, acks));
+            }
             return CompletableFuture.allOf(acks);
         } finally {
             lock.readLock().unlock();
@@ -123,8 +131,9 @@ public final class OutcomeTransaction {
     /**
      * Commits the open transaction with the source offsets {@code offsets} gives, then gives up
      * {@code thenDisown}, then begins the next transaction; all while no outcome is being written.
-     * The producer is flushed before {@code offsets} is asked, so every outcome written so far
-     * has been acknowledged and reported by then and the offsets can count it. Nothing is
+     * The producer is flushed before {@code offsets} is asked, and {@code offsets} is given the
+     * sources of the final outcomes this transaction carries (every one acknowledged by then):
+     * their offsets must be among those it returns, or the record runs again. Nothing is
      * committed when nothing was written and there are no offsets.
      *
      * @throws Aborted when the transaction could not be committed: it was aborted, every
@@ -133,7 +142,8 @@ public final class OutcomeTransaction {
      * @throws KafkaException when the producer cannot go on (fenced by another worker with the
      *                        same id, or failed for good)
      */
-    public void commit(Supplier<Map<TopicPartition, OffsetAndMetadata>> offsets, ConsumerGroupMetadata group,
+    public void commit(Function<List<Outcomes.Source>, Map<TopicPartition, OffsetAndMetadata>> offsets,
+                       ConsumerGroupMetadata group,
                        Collection<TopicPartition> thenDisown) {
         lock.writeLock().lock();
         try {
@@ -143,7 +153,7 @@ public final class OutcomeTransaction {
             }
             try {
                 producer.flush();
-                Map<TopicPartition, OffsetAndMetadata> commit = offsets.get();
+                Map<TopicPartition, OffsetAndMetadata> commit = offsets.apply(acknowledgedFinals());
                 if (!commit.isEmpty() || written) {
                     if (!commit.isEmpty()) {
                         producer.sendOffsetsToTransaction(commit, group);
@@ -200,6 +210,7 @@ public final class OutcomeTransaction {
     private Aborted abortLocked(KafkaException cause) {
         owned.clear();
         written = false;
+        finals.clear();
         try {
             producer.abortTransaction();
             producer.beginTransaction();
@@ -228,6 +239,31 @@ public final class OutcomeTransaction {
                 }
             }
         });
+    }
+
+    /**
+     * The sources whose final outcomes this transaction carries, all of whose records Kafka has
+     * acknowledged; taken with the write lock held, after the flush. They are known here, where
+     * they were written, rather than from the outcome's future: that future completes on whichever
+     * thread completes it last, possibly after the flush has returned, and a commit that missed
+     * one committed its outcome without its offset, so the record ran again after a restart.
+     */
+    private List<Outcomes.Source> acknowledgedFinals() {
+        List<Outcomes.Source> out = new ArrayList<>();
+        Final f;
+        while ((f = finals.poll()) != null) {
+            boolean acked = true;
+            for (CompletableFuture<?> a : f.acks()) {
+                acked &= a.isDone() && !a.isCompletedExceptionally();
+            }
+            if (acked) {
+                out.add(f.source());
+            }
+        }
+        return out;
+    }
+
+    private record Final(Outcomes.Source source, CompletableFuture<?>[] acks) {
     }
 
     private void exclusively(Runnable change) {

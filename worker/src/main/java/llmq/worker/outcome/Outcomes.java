@@ -66,7 +66,7 @@ public final class Outcomes {
 
     /** The request was taken by this worker; {@code endpoint} is where its call goes, null when none is called. */
     public CompletableFuture<Void> started(Source source, QueuedRequest q, Instant at, String endpoint) {
-        return send(source, record(catalog.events(), q.getRequest().getId(),
+        return send(source, false, record(catalog.events(), q.getRequest().getId(),
                 event(q, EventType.STARTED, at).setEndpoint(endpoint).build()));
     }
 
@@ -77,7 +77,7 @@ public final class Outcomes {
      */
     public CompletableFuture<Void> retryScheduled(Source source, QueuedRequest q, ModelCallException e,
                                                   Instant notBefore, Instant at) {
-        return send(source, record(catalog.events(), q.getRequest().getId(), event(q, EventType.RETRY_SCHEDULED, at)
+        return send(source, true, record(catalog.events(), q.getRequest().getId(), event(q, EventType.RETRY_SCHEDULED, at)
                 .setNotBefore(notBefore)
                 .setEndpoint(e.endpoint())
                 .setReason(e.type() + ": " + e.getMessage())
@@ -97,7 +97,7 @@ public final class Outcomes {
                 .setPriority(q.getPriority())
                 .setSubmittedAt(r.getSubmittedAt()).setStartedAt(startedAt).setCompletedAt(at)
                 .build();
-        return send(source, record(catalog.results(), r.getId(), result),
+        return send(source, true, record(catalog.results(), r.getId(), result),
                 record(catalog.events(), r.getId(), event(q, EventType.EXPIRED, at).setReason("expired: " + message).build()));
     }
 
@@ -125,7 +125,7 @@ public final class Outcomes {
                 .setAt(at)
                 .build();
         RequestEvent done = event(q, EventType.COMPLETED, at).setEndpoint(c.endpoint()).setUsage(usage).build();
-        return send(source, record(catalog.results(), r.getId(), result),
+        return send(source, true, record(catalog.results(), r.getId(), result),
                 record(catalog.usage(), r.getTenantId(), ue),
                 record(catalog.events(), r.getId(), done));
     }
@@ -161,7 +161,7 @@ public final class Outcomes {
                 .setPriority(q.getPriority())
                 .setAt(at)
                 .build();
-        return send(source, record(catalog.dlq(), r.getId(), dl),
+        return send(source, true, record(catalog.dlq(), r.getId(), dl),
                 record(catalog.results(), r.getId(), result),
                 record(catalog.events(), r.getId(), event(q, EventType.FAILED, at).setEndpoint(e.endpoint())
                         .setReason(e.type() + ": " + message).build()),
@@ -179,7 +179,7 @@ public final class Outcomes {
                 .setErrorClass("undecodable").setErrorMessage(String.valueOf(error.getMessage()))
                 .setAt(at)
                 .build();
-        return send(source, record(catalog.dlq(), key, dl));
+        return send(source, true, record(catalog.dlq(), key, dl));
     }
 
     private RequestEvent.Builder event(QueuedRequest q, EventType type, Instant at) {
@@ -193,8 +193,12 @@ public final class Outcomes {
                 .setWorkerId(workerId);
     }
 
+    /**
+     * Writes {@code records}; {@code finishes} when they are the record's final outcome, so that the
+     * transaction that carries them also commits the record's offset (OutcomeTransaction#send).
+     */
     @SafeVarargs
-    private CompletableFuture<Void> send(Source source, Supplier<ProducerRecord<String, byte[]>>... records) {
+    private CompletableFuture<Void> send(Source source, boolean finishes, Supplier<ProducerRecord<String, byte[]>>... records) {
         List<ProducerRecord<String, byte[]>> encoded = new ArrayList<>(records.length);
         try {
             for (Supplier<ProducerRecord<String, byte[]>> r : records) {
@@ -203,7 +207,7 @@ public final class Outcomes {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return transaction.send(source, encoded);
+        return transaction.send(source, finishes, encoded);
     }
 
     /** A record encoded when the outcome is sent, so a serialisation failure fails the outcome and writes nothing. */
