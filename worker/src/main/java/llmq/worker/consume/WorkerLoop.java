@@ -363,10 +363,16 @@ public final class WorkerLoop implements Runnable {
     private void drainFinished() {
         Finished f;
         while ((f = finished.poll()) != null) {
-            Outcomes.Source s = f.source();
-            if (f.durable() && transaction.owns(s.tp(), s.assignment())) {
-                tracker.finished(s.tp(), s.offset());
+            if (f.durable()) {
+                finish(f.source());
             }
+        }
+    }
+
+    /** Marks a record finished if its partition is still owned under the assignment it was taken in. */
+    private void finish(Outcomes.Source s) {
+        if (transaction.owns(s.tp(), s.assignment())) {
+            tracker.finished(s.tp(), s.offset());
         }
     }
 
@@ -386,11 +392,7 @@ public final class WorkerLoop implements Runnable {
                 drainFinished();
                 // the outcomes this transaction carries finish their records now, whether or not their futures have
                 // reported yet (a second report of the same offset is ignored)
-                for (Outcomes.Source s : carried) {
-                    if (transaction.owns(s.tp(), s.assignment())) {
-                        tracker.finished(s.tp(), s.offset());
-                    }
-                }
+                carried.forEach(this::finish);
                 return tracker.commitable(options.commitMetadataMaxChars());
             }, consumer.groupMetadata(), thenDisown);
         } catch (OutcomeTransaction.Aborted e) {
