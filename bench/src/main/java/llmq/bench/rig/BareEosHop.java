@@ -24,6 +24,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
@@ -44,6 +45,22 @@ public final class BareEosHop {
     public static final String SERIES = "hop";
 
     private BareEosHop() {
+    }
+
+    /**
+     * The pass-through topology {@code in} → {@code out}; with {@code repartition}, re-keyed through a
+     * repartition topic on the way (two transactions, the router's shape).
+     */
+    static Topology topology(String in, String out, boolean repartition) {
+        StreamsBuilder b = new StreamsBuilder();
+        KStream<String, byte[]> s = b.stream(in, Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("bare-source"));
+        if (repartition) {
+            s = s.selectKey((k, v) -> "r" + k, Named.as("bare-rekey"))
+                    .repartition(Repartitioned.<String, byte[]>as("bare-rekeyed")
+                            .withKeySerde(Serdes.String()).withValueSerde(Serdes.ByteArray()));
+        }
+        s.to(out, Produced.with(Serdes.String(), Serdes.ByteArray()).withName("bare-sink"));
+        return b.build();
     }
 
     /**
@@ -70,20 +87,12 @@ public final class BareEosHop {
             admin.createTopics(List.of(new NewTopic(in, partitions, (short) 1), new NewTopic(out, partitions, (short) 1)))
                     .all().get();
         }
-        StreamsBuilder b = new StreamsBuilder();
-        KStream<String, byte[]> s = b.stream(in, Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("bare-source"));
-        if (repartition) {
-            s = s.selectKey((k, v) -> "r" + k, Named.as("bare-rekey"))
-                    .repartition(Repartitioned.<String, byte[]>as("bare-rekeyed")
-                            .withKeySerde(Serdes.String()).withValueSerde(Serdes.ByteArray()));
-        }
-        s.to(out, Produced.with(Serdes.String(), Serdes.ByteArray()).withName("bare-sink"));
         Map<String, Object> props = StreamsSettings.build(kafka.config(), run, stateDir, commitInterval, 1, "bench",
                 Map.of());
         Properties properties = new Properties();
         properties.putAll(props);
         Histogram h = Latencies.histogram();
-        try (KafkaStreams streams = new KafkaStreams(b.build(), properties)) {
+        try (KafkaStreams streams = new KafkaStreams(topology(in, out, repartition), properties)) {
             streams.start();
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (streams.state() != KafkaStreams.State.RUNNING) {
