@@ -64,6 +64,28 @@ public final class BareEosHop {
     }
 
     /**
+     * Starts {@code topology} as Streams application {@code applicationId} with llmq's Streams
+     * settings and returns it once RUNNING (closed again if it does not get there within a minute).
+     */
+    static KafkaStreams startRunning(Kafka kafka, String applicationId, Path stateDir, Duration commitInterval,
+                                     Topology topology) throws InterruptedException {
+        Properties properties = new Properties();
+        properties.putAll(StreamsSettings.build(kafka.config(), applicationId, stateDir, commitInterval, 1, "bench", Map.of()));
+        KafkaStreams streams = new KafkaStreams(topology, properties);
+        streams.start();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (streams.state() != KafkaStreams.State.RUNNING) {
+            if (System.nanoTime() > deadline) {
+                KafkaStreams.State state = streams.state();
+                streams.close(Duration.ofSeconds(10));
+                throw new IllegalStateException("bare Streams app " + applicationId + " did not reach RUNNING: " + state);
+            }
+            Thread.sleep(50);
+        }
+        return streams;
+    }
+
+    /**
      * Runs one app for {@code warmup + measure} at {@code rate}/s and returns the latencies of the
      * records intended after the warm-up (microseconds).
      */
@@ -87,20 +109,8 @@ public final class BareEosHop {
             admin.createTopics(List.of(new NewTopic(in, partitions, (short) 1), new NewTopic(out, partitions, (short) 1)))
                     .all().get();
         }
-        Map<String, Object> props = StreamsSettings.build(kafka.config(), run, stateDir, commitInterval, 1, "bench",
-                Map.of());
-        Properties properties = new Properties();
-        properties.putAll(props);
         Histogram h = Latencies.histogram();
-        try (KafkaStreams streams = new KafkaStreams(topology(in, out, repartition), properties)) {
-            streams.start();
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (streams.state() != KafkaStreams.State.RUNNING) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("bare Streams app did not reach RUNNING: " + streams.state());
-                }
-                Thread.sleep(50);
-            }
+        try (KafkaStreams streams = startRunning(kafka, run, stateDir, commitInterval, topology(in, out, repartition))) {
             AtomicBoolean done = new AtomicBoolean();
             AtomicLong from = new AtomicLong(Long.MAX_VALUE);
             Thread reader = new Thread(() -> {

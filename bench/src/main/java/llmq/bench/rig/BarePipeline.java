@@ -5,12 +5,10 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import llmq.topics.streams.StreamsSettings;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -77,18 +75,7 @@ public final class BarePipeline implements AutoCloseable {
             admin.createTopics(List.of(new NewTopic(in, partitions, (short) 1), new NewTopic(mid, partitions, (short) 1),
                     new NewTopic(out, partitions, (short) 1))).all().get();
         }
-        Properties properties = new Properties();
-        properties.putAll(StreamsSettings.build(kafka.config(), run, stateDir, streamsCommit, 1, "bench", Map.of()));
-        this.streams = new KafkaStreams(BareEosHop.topology(in, mid, true), properties);
-        streams.start();
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (streams.state() != KafkaStreams.State.RUNNING) {
-            if (System.nanoTime() > deadline) {
-                streams.close(Duration.ofSeconds(10));
-                throw new IllegalStateException("bare pipeline's Streams app did not reach RUNNING: " + streams.state());
-            }
-            Thread.sleep(50);
-        }
+        this.streams = BareEosHop.startRunning(kafka, run, stateDir, streamsCommit, BareEosHop.topology(in, mid, true));
         this.stage = new Thread(() -> transactionalStage(run, mid, transactionCommit), "bench-pipe-stage");
         stage.setDaemon(true);
         stage.start();
