@@ -104,9 +104,16 @@ final class IngestFactory {
         p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(50, timeout - 10));
         p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, timeout);
-        KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
-        new KafkaClientMetrics(producer).bindTo(metrics);
-        return producer;
+        return new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+    }
+
+    /** The producer's client metrics on /metrics; the binder refreshes them on a thread of its own, stopped with ingest. */
+    @Context
+    @Bean(preDestroy = "close")
+    KafkaClientMetrics producerMetrics(KafkaProducer<String, byte[]> producer, PrometheusMeterRegistry metrics) {
+        KafkaClientMetrics m = new KafkaClientMetrics(producer);
+        m.bindTo(metrics);
+        return m;
     }
 
     /** Fetches metadata of the topics ingest writes, so the first request does not pay for it. */
@@ -128,6 +135,7 @@ final class IngestFactory {
     }
 
     @Singleton
+    @Bean(preDestroy = "close")
     Submitter submitter(KafkaProducer<String, byte[]> producer, TopicCatalog catalog, TopicSerdes serdes,
                         RecentlyAccepted recent, PrometheusMeterRegistry metrics, TenantBudgets budgets) {
         warmUp(producer, catalog);

@@ -66,10 +66,11 @@ public final class WorkerService implements AutoCloseable {
     private final Dispatcher dispatcher;
     private final WorkerMetrics metrics;
     private final PrometheusMeterRegistry registry;
+    private final List<KafkaClientMetrics> clientMetrics;
 
     private WorkerService(WorkerConfig config, WorkerLoop loop, Thread thread, KafkaProducer<String, byte[]> producer,
                           AdminServer admin, EndpointPool pool, HealthProber prober, Dispatcher dispatcher,
-                          WorkerMetrics metrics, PrometheusMeterRegistry registry) {
+                          WorkerMetrics metrics, PrometheusMeterRegistry registry, List<KafkaClientMetrics> clientMetrics) {
         this.config = config;
         this.loop = loop;
         this.thread = thread;
@@ -80,6 +81,7 @@ public final class WorkerService implements AutoCloseable {
         this.dispatcher = dispatcher;
         this.metrics = metrics;
         this.registry = registry;
+        this.clientMetrics = clientMetrics;
     }
 
     public static WorkerService start(Settings settings) throws Exception {
@@ -119,8 +121,9 @@ public final class WorkerService implements AutoCloseable {
         c.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 2_000);
         c.putAll(kafka.clientOverrides());
         KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
-        new KafkaClientMetrics(producer).bindTo(registry);
-        new KafkaClientMetrics(consumer).bindTo(registry);
+        // each binder has a thread of its own that refreshes the clients' metrics: closed with the service
+        List<KafkaClientMetrics> clientMetrics = List.of(new KafkaClientMetrics(producer), new KafkaClientMetrics(consumer));
+        clientMetrics.forEach(m -> m.bindTo(registry));
 
         // plain-HTTP endpoints get HTTP/1.1 (no h2c upgrade dance); TLS endpoints negotiate HTTP/2 by ALPN
         HttpClient http1 = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
@@ -149,7 +152,8 @@ public final class WorkerService implements AutoCloseable {
                         : HealthCheck.Status.down(loop.fatal().toString()))
                 // endpoint trouble is reported, not fatal: restarting the worker would not mend an endpoint
                 .check("endpoints", () -> HealthCheck.Status.up(endpointSummary(pool)));
-        return new WorkerService(config, loop, thread, producer, admin, pool, prober, dispatcher, metrics, registry);
+        return new WorkerService(config, loop, thread, producer, admin, pool, prober, dispatcher, metrics, registry,
+                clientMetrics);
     }
 
     private static String endpointSummary(EndpointPool pool) {
@@ -200,6 +204,7 @@ public final class WorkerService implements AutoCloseable {
         thread.join(5_000);
         prober.close();
         producer.close(Duration.ofSeconds(10));
+        clientMetrics.forEach(KafkaClientMetrics::close);
         admin.close();
         registry.close();
     }

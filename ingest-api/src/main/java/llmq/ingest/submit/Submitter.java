@@ -10,8 +10,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import llmq.avro.ChatMessage;
 import llmq.avro.EventType;
 import llmq.avro.LlmRequest;
@@ -40,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * {@link ApiException}: the client retries, nothing is silently dropped, and no ACCEPTED event is
  * written for a request that was not acknowledged.
  */
-public final class Submitter {
+public final class Submitter implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Submitter.class);
 
@@ -52,7 +53,7 @@ public final class Submitter {
     private final BudgetGuard budgets;
     private final Counter unavailable;
     private final Map<Priority, Timer> ackTimers = new EnumMap<>(Priority.class);
-    private final Executor events = Executors.newSingleThreadExecutor(r -> {
+    private final ExecutorService events = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "llmq-ingest-accepted-events");
         t.setDaemon(true);
         return t;
@@ -61,7 +62,7 @@ public final class Submitter {
      * Completes admissions off the producer's I/O thread: what follows an acknowledgement (the HTTP
      * response, its filters) must not slow down the thread that sends every request.
      */
-    private final Executor acks = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), r -> {
+    private final ExecutorService acks = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), r -> {
         Thread t = new Thread(r, "llmq-ingest-acks");
         t.setDaemon(true);
         return t;
@@ -147,6 +148,24 @@ public final class Submitter {
         // metadata would block the very thread that fetches it
         done.thenAcceptAsync(a -> send(catalog.events().name(), r.getId(), accepted(r, level, now)), events);
         return done;
+    }
+
+    /**
+     * Finishes what is in flight, then stops this submitter's threads: the producer's outstanding sends are flushed
+     * (their acknowledgements complete admissions on the ack threads, which queue ACCEPTED events), then each pool
+     * works off its queue. Ingest calls it when it stops, after its HTTP server, before its producer.
+     */
+    @Override
+    public void close() throws InterruptedException {
+        producer.flush();
+        acks.shutdown();
+        if (!acks.awaitTermination(5, TimeUnit.SECONDS)) {
+            LOG.warn("admissions still completing after 5 s; stopping without them");
+        }
+        events.shutdown();
+        if (!events.awaitTermination(5, TimeUnit.SECONDS)) {
+            LOG.warn("ACCEPTED events still queued after 5 s; stopping without them (the router's events fill the status in)");
+        }
     }
 
     private ApiException unavailable(String id, Throwable error) {

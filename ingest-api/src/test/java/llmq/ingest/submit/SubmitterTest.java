@@ -54,6 +54,16 @@ class SubmitterTest {
     }
 
     @Test
+    void shouldFinishWhatIsInFlightWhenClosed() throws Exception {
+        var future = submitter.submit(tenant, request(null, "k2"), "http");
+        assertThat(future).isNotDone();
+        submitter.close();
+        // the write was flushed and acknowledged, the admission completed, and its ACCEPTED event sent before close returned
+        assertThat(future).isCompleted();
+        assertThat(producer.history()).extracting(r -> r.topic()).containsExactly("llm.requests.normal", "llm.events");
+    }
+
+    @Test
     void shouldAnswer503WithRetryAfterWhenKafkaDoesNotAcknowledge() {
         var future = submitter.submit(tenant, request(Priority.HIGH, null), "http");
         producer.errorNext(new TimeoutException("no broker"));
