@@ -65,7 +65,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * Rounds alternate the three; the median round is reported, and the ratio sink ÷ plain is the median of
  * the rounds' own ratios. It also measures change data
  * capture: commit of a {@code model_prices} update to its record on {@code llm.config.prices}.
- * Prints a table and writes {@code docs/benchmarks/billing-sink.json}.
+ * Prints a table and writes {@code billing-sink.json} into {@code -Dbench.out} (default docs/benchmarks/).
  *
  * <p>Run through the harness: {@code bench/run sink} (scenario 7). Standalone: {@code java -cp <bench classpath>
  * [-Dbench.rows=50000] [-Dbench.rounds=5] [-Dbench.batch=500] llmq.bench.scenarios.SinkBenchmark}
@@ -98,7 +98,12 @@ public final class SinkBenchmark {
         System.exit(status);
     }
 
+    /** {@code -Dbench.out} (the scenario's results directory) or docs/benchmarks/, + billing-sink.json. */
     private static Path output() {
+        String dir = System.getProperty("bench.out");
+        if (dir != null) {
+            return Path.of(dir).resolve("billing-sink.json");
+        }
         Path here = Path.of("").toAbsolutePath();
         Path root = Files.isDirectory(here.resolve("docs")) ? here : here.getParent();
         return root.resolve("docs").resolve("benchmarks").resolve("billing-sink.json");

@@ -16,7 +16,7 @@ import llmq.common.json.Json;
  * Scenario 7: billing's PostgreSQL sink (rows/s) beside a plain batched JDBC upsert into the same
  * table in the same run. The measuring code is billing-stream's {@code SinkBenchmark}; until it is
  * on this module's classpath the scenario reports "pending". When it is, it runs as a child JVM
- * (it ends its JVM with {@code System.exit}) and its JSON ({@code docs/benchmarks/billing-sink.json})
+ * (it ends its JVM with {@code System.exit}) and its JSON ({@code billing-sink.json} in the results directory)
  * is read back into this scenario's result.
  */
 public final class SinkScenario implements Scenario {
@@ -65,9 +65,11 @@ public final class SinkScenario implements Scenario {
         result.config().put("benchmark", benchmark);
         result.config().put("rows_per_round", rows);
         result.config().put("rounds", rounds);
-        Path out = ctx.root().resolve("docs").resolve("benchmarks").resolve("billing-sink.json");
+        // into this run's results directory: a quick run or one with --out must not overwrite the committed one
+        Path out = ctx.results().dir().resolve("billing-sink.json");
         long before = Files.exists(out) ? Files.getLastModifiedTime(out).toMillis() : 0;
         List<String> jvm = new ArrayList<>(List.of("-Xmx1g", "-Dbench.rows=" + rows, "-Dbench.rounds=" + rounds,
+                "-Dbench.out=" + ctx.results().dir(),
                 "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2"));
         ctx.log("running %s (%d rows × %d rounds)", benchmark, rows, rounds);
         try (ChildJvm child = ChildJvm.start(ChildJvm.ownClasspath(), jvm, benchmark, List.of(),
