@@ -15,6 +15,7 @@ import llmq.bench.RunContext;
 import llmq.bench.Scenario;
 import llmq.bench.load.OpenLoop;
 import llmq.bench.report.Result;
+import llmq.bench.rig.CompilerPriority;
 import llmq.bench.rig.EventTimeline;
 import llmq.bench.rig.Kafka;
 import llmq.bench.rig.Requests;
@@ -91,9 +92,11 @@ public final class AgingScenario implements Scenario {
             // the first router and worker in a fresh JVM are markedly slower for their first seconds: warm up, discard
             int warm = ctx.param("warmup-seconds", 6, 4);
             if (warm > 0) {
-                ctx.log("warm-up run (discarded)");
-                once(ctx, infra, kafka, sim, new Load(warm, maxInFlight, ttft, nominal * 0.4, nominal * 0.5, 0, lowRate,
-                        maxWait, depth), true);
+                try (CompilerPriority boost = CompilerPriority.boost()) {
+                    ctx.log("warm-up run (discarded), %s", boost);
+                    once(ctx, infra, kafka, sim, new Load(warm, maxInFlight, ttft, nominal * 0.4, nominal * 0.5, 0, lowRate,
+                            maxWait, depth), true);
+                }
             }
             // "saturating" must be measured, not assumed: slots ÷ model latency overstates what this machine serves
             // (router, worker and simulator share its cores). Offer 130 % of the nominal capacity for a few seconds,

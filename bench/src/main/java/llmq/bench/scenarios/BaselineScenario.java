@@ -45,9 +45,9 @@ public final class BaselineScenario implements Scenario {
         int recordSize = ctx.param("record-size", 1024, 1024);
         int records = ctx.param("records", 400_000, 40_000);
         int producerRounds = ctx.param("producer-rounds", 3, 1);
-        int latencyMessages = ctx.param("latency-messages", 10_000, 500);
+        int latencyMessages = ctx.param("latency-messages", 5_000, 500);
         int hopRate = ctx.param("hop-rate", 1000, 500);
-        int hopSeconds = ctx.param("hop-seconds", 15, 3);
+        int hopSeconds = ctx.param("hop-seconds", 10, 3);
         int commitMs = ctx.param("commit-interval-ms", 20, 20);
         ObjectNode config = result.config();
         config.put("record_size_bytes", recordSize);

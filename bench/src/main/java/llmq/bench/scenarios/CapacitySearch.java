@@ -95,6 +95,20 @@ final class CapacitySearch {
     }
 
     /**
+     * The rungs of {@code ladder} from the highest one at or under {@code rate} on (all of them if none is):
+     * a search need not try again rates a warm-up already showed the system sustains.
+     */
+    static int[] from(int[] ladder, int rate) {
+        int first = 0;
+        for (int i = 0; i < ladder.length; i++) {
+            if (ladder[i] <= rate) {
+                first = i;
+            }
+        }
+        return Arrays.copyOfRange(ladder, first, ladder.length);
+    }
+
+    /**
      * Runs the ladder, then bisects. {@code grain} is the coarsest rate step worth telling apart
      * (rates tried are multiples of it).
      */

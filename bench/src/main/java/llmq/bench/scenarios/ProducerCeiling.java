@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.UUID;
 import llmq.bench.RunContext;
 import llmq.bench.rig.ChildJvm;
+import llmq.bench.rig.CompilerPriority;
 import llmq.bench.rig.Jit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -41,7 +42,14 @@ final class ProducerCeiling {
         for (int round = ctx.quick() ? 1 : 0; round <= rounds; round++) {
             ctx.log("Kafka ProducerPerformance round %d of %d (0 = warm-up): %d records of %d bytes", round, rounds, records,
                     recordSize);
-            KafkaTools.Producer one = once(ctx, bootstrap, topic, records, 0, recordSize, tag + "-" + round);
+            KafkaTools.Producer one;
+            // the warm-up round with this JVM's compilers (the broker's) at a raised priority, the counted ones at nice 0
+            try (CompilerPriority boost = round == 0 ? CompilerPriority.boost() : null) {
+                if (boost != null) {
+                    ctx.log("  warm-up round with %s", boost);
+                }
+                one = once(ctx, bootstrap, topic, records, 0, recordSize, tag + "-" + round);
+            }
             ctx.log("  %.0f records/s%s", one.recordsPerSecond(), round == 0 ? " (warm-up, not counted)" : "");
             if (round > 0) {
                 counted.add(one);

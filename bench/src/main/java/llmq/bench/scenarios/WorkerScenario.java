@@ -20,6 +20,8 @@ import llmq.avro.QueuedRequest;
 import llmq.bench.RunContext;
 import llmq.bench.Scenario;
 import llmq.bench.report.Result;
+import llmq.bench.rig.CompilerPriority;
+import llmq.bench.rig.Jit;
 import llmq.bench.rig.Kafka;
 import llmq.bench.rig.Requests;
 import llmq.bench.rig.Worker;
@@ -83,15 +85,19 @@ public final class WorkerScenario implements Scenario {
         int maxInFlight = ctx.param("max-in-flight", 64, 64);
         // five: with three, the figure moved by 8 % between two runs while the machine's ceiling moved by a fifth
         int roundsToRun = ctx.param("rounds", 5, 1);
-        // four warm-up rounds, a fixed number so that every run measures at the same point of the JVM's warm-up: after two,
-        // every run's rounds were still climbing (1 300 and 2 300, then 2 500-3 900 calls/s; in one run the measured rounds
-        // read 1 754, 2 727 and 2 398), and a warm-up "until two rounds agree" stopped at different points in the
-        // end-to-end scenario
-        int warmupRounds = ctx.param("warmup-rounds", 4, 0);
+        // warm-up rounds until the JIT compiled for at most a fifth of one (at least two, at most eight), with the compilers at
+        // a raised priority (CompilerPriority): after two rounds at the default priority every run's rounds were still
+        // climbing (1 300 and 2 300, then 2 500-3 900 calls/s; in one run the measured rounds read 1 754, 2 727 and 2 398),
+        // and a warm-up "until two rounds agree" stopped at different points in the end-to-end scenario
+        int warmupRounds = ctx.param("warmup-rounds", 2, 0);
+        int warmupMaxRounds = ctx.param("warmup-max-rounds", 8, 0);
+        double warmupJitShare = ctx.param("warmup-jit-share", 0.2, 1.0);
         ObjectNode config = result.config();
         config.put("max_in_flight", maxInFlight);
         config.put("backlog_calls", calls);
-        config.put("throughput_rounds", warmupRounds + " warm-up rounds, then " + roundsToRun + " (figure: the median)");
+        config.put("throughput_rounds", "warm-up rounds until the JIT compiled for at most " + Math.round(warmupJitShare * 100)
+                + " % of one (at least " + warmupRounds + ", at most " + warmupMaxRounds + "), then " + roundsToRun
+                + " (figure: the median)");
         config.put("open_loop_rate_per_second", rate);
         config.put("open_loop_seconds", seconds);
         config.put("model", "simulator, zero latency, in this JVM");
@@ -111,7 +117,8 @@ public final class WorkerScenario implements Scenario {
             // harness JVM's broker climbed from 38 000 to 67 000 records/s, and the ratio moved by 38 % between two runs
             ArrayNode rounds = result.details().putArray("throughput_rounds");
             Ceiling.Around<Double> around = Ceiling.around(ctx, result, infra.bootstrapServers(), () -> throughput(ctx, infra,
-                    kafka, catalog, queues, io, producer, calls, maxInFlight, warmupRounds, roundsToRun, rounds));
+                    kafka, catalog, queues, io, producer, calls, maxInFlight,
+                    new Warm(warmupRounds, Math.max(warmupRounds, warmupMaxRounds), warmupJitShare), roundsToRun, rounds));
             double callsPerSecond = around.measured();
             double ceiling = around.ceiling();
 
@@ -189,23 +196,38 @@ public final class WorkerScenario implements Scenario {
                 ModelSimConfig.PORT, "0", ModelSimConfig.THREADS, "4", ModelSimConfig.AUDIT_RETAIN, "200000"))));
     }
 
+    /** How the throughput rounds warm up: at least {@code min} rounds, then on until the JIT's share is at most {@code jitShare}. */
+    private record Warm(int min, int max, double jitShare) {
+    }
+
     /**
-     * {@code warmupRounds} throughput rounds not counted, then {@code counted} rounds, each added to {@code rounds}; the
-     * median of the counted rounds' calls/s.
+     * Warm-up throughput rounds, not counted ({@link Warm}; the compilers at a raised priority meanwhile), then
+     * {@code counted} rounds at the default priority, each added to {@code rounds}; the median of the counted rounds' calls/s.
      */
     private static double throughput(RunContext ctx, Infra infra, Kafka kafka, TopicCatalog catalog, List<String> queues,
                                      KafkaIo io, KafkaProducer<String, byte[]> producer, int calls, int maxInFlight,
-                                     int warmupRounds, int counted, ArrayNode rounds) throws Exception {
+                                     Warm warm, int counted, ArrayNode rounds) throws Exception {
+        int[] warmRound = {0};
+        try (CompilerPriority boost = CompilerPriority.boost()) {
+            ctx.log("throughput warm-up (not counted): rounds until the JIT compiles for at most %.0f %% of one; %s",
+                    warm.jitShare() * 100, boost);
+            Jit.WarmUp w = Jit.warmUp(warm.min(), warm.max(), warm.jitShare(), () -> {
+                warmRound[0]++;
+                ObjectNode t = throughputRound(ctx, infra, kafka, catalog, queues, io, producer, calls, maxInFlight,
+                        "w" + warmRound[0]);
+                t.put("counted", false);
+                rounds.add(t);
+            });
+            ctx.log("  warm-up: %s", w);
+        }
         List<Double> perRound = new ArrayList<>();
-        for (int round = 1 - warmupRounds; round <= counted; round++) {
-            ctx.log("throughput, round %d of %d (≤ 0: warm-up): %d queued calls, then one worker (max-in-flight %d)", round,
-                    counted, calls, maxInFlight);
+        for (int round = 1; round <= counted; round++) {
+            ctx.log("throughput, round %d of %d: %d queued calls, then one worker (max-in-flight %d)", round, counted, calls,
+                    maxInFlight);
             ObjectNode t = throughputRound(ctx, infra, kafka, catalog, queues, io, producer, calls, maxInFlight, "r" + round);
-            t.put("counted", round > 0);
+            t.put("counted", true);
             rounds.add(t);
-            if (round > 0) {
-                perRound.add(t.path("calls_per_second").asDouble());
-            }
+            perRound.add(t.path("calls_per_second").asDouble());
         }
         double callsPerSecond = Median.of(perRound);
         ctx.log("  calls/s per round %s: median %.0f", perRound.stream().map(v -> String.format("%.0f", v)).toList(),

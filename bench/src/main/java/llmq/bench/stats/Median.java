@@ -19,15 +19,4 @@ public final class Median {
         int n = sorted.size();
         return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
-
-    /** Whether the last two of {@code values} differ by at most {@code tolerance} of the larger (false for fewer than two). */
-    public static boolean lastTwoWithin(List<Double> values, double tolerance) {
-        int n = values.size();
-        if (n < 2) {
-            return false;
-        }
-        double a = values.get(n - 2);
-        double b = values.get(n - 1);
-        return Math.abs(a - b) <= tolerance * Math.max(a, b);
-    }
 }

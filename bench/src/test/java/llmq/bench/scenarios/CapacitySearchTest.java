@@ -92,4 +92,13 @@ class CapacitySearchTest {
                 .hasMessageContaining("ascending");
         assertThat(CapacitySearch.ladder(" 100, 200 ,400")).containsExactly(100, 200, 400);
     }
+
+    @Test
+    void shouldStartTheLadderAtTheHighestRungAtOrUnderAGivenRate() {
+        int[] ladder = {800, 1600, 3200, 4800, 6400};
+        assertThat(CapacitySearch.from(ladder, 3200)).containsExactly(3200, 4800, 6400);
+        assertThat(CapacitySearch.from(ladder, 4000)).containsExactly(3200, 4800, 6400);
+        assertThat(CapacitySearch.from(ladder, 400)).containsExactly(800, 1600, 3200, 4800, 6400);
+        assertThat(CapacitySearch.from(ladder, 9600)).containsExactly(6400);
+    }
 }

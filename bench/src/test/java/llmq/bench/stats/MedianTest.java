@@ -1,9 +1,7 @@
 package llmq.bench.stats;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -25,11 +23,4 @@ class MedianTest {
         assertThrows(IllegalArgumentException.class, () -> Median.of(List.of()));
     }
 
-    @Test
-    void lastTwoWithinComparesTheLastTwoToTheLarger() {
-        assertFalse(Median.lastTwoWithin(List.of(), 0.1));
-        assertFalse(Median.lastTwoWithin(List.of(100.0), 0.1));
-        assertTrue(Median.lastTwoWithin(List.of(10.0, 91.0, 100.0), 0.1));
-        assertFalse(Median.lastTwoWithin(List.of(100.0, 89.0), 0.1));
-    }
 }
