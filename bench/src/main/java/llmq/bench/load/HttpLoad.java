@@ -89,7 +89,7 @@ public final class HttpLoad implements AutoCloseable {
      */
     public Step step(double rate, Duration duration, LongFunction<String> body, Duration drain) throws Exception {
         Tally tally = new Tally();
-        OpenLoop.run(rate, duration, (i, intended) -> tally.send(i, intended, body, () -> { }));
+        OpenLoop.run(rate, duration, (i, intended) -> tally.send(i, intended, body, () -> { }, () -> { }));
         return tally.finish(rate, drain);
     }
 
@@ -103,6 +103,21 @@ public final class HttpLoad implements AutoCloseable {
      * rate the loop reached.
      */
     public Step closed(Semaphore slots, Duration duration, LongFunction<String> body, Duration drain) throws Exception {
+        return closed(slots, duration, body, drain, () -> { });
+    }
+
+    /**
+     * A closed loop of {@code outstanding} requests for {@code duration} in which each answer sends the next request:
+     * {@link Step#acceptedPerSecond()} is then the rate of 202s at saturation, e.g. of an endpoint whose limit another
+     * is compared with.
+     */
+    public Step saturate(int outstanding, Duration duration, LongFunction<String> body, Duration drain) throws Exception {
+        Semaphore slots = new Semaphore(outstanding);
+        return closed(slots, duration, body, drain, slots::release);
+    }
+
+    private Step closed(Semaphore slots, Duration duration, LongFunction<String> body, Duration drain, Runnable onAccepted)
+            throws Exception {
         Tally tally = new Tally();
         long end = System.nanoTime() + duration.toNanos();
         long i = 0;
@@ -111,7 +126,7 @@ public final class HttpLoad implements AutoCloseable {
             if (left <= 0 || !slots.tryAcquire(left, TimeUnit.NANOSECONDS)) {
                 break;
             }
-            tally.send(i++, BenchClock.nowMicros(), body, slots::release);
+            tally.send(i++, BenchClock.nowMicros(), body, slots::release, onAccepted);
         }
         return tally.finish(i / Math.max(1e-3, duration.toNanos() / 1e9), drain);
     }
@@ -128,8 +143,8 @@ public final class HttpLoad implements AutoCloseable {
         private final Semaphore inFlight = new Semaphore(maxInFlight);
         private final long firstIntended = BenchClock.nowMicros();
 
-        /** Sends request {@code i}; {@code notAccepted} runs when it gets no 202. */
-        void send(long i, long intended, LongFunction<String> body, Runnable notAccepted) {
+        /** Sends request {@code i}; {@code notAccepted} runs when it gets no 202, {@code onAccepted} when it does. */
+        void send(long i, long intended, LongFunction<String> body, Runnable notAccepted, Runnable onAccepted) {
             if (!inFlight.tryAcquire()) {
                 errors.merge("client_overloaded", 1L, Long::sum);
                 notAccepted.run();
@@ -155,6 +170,7 @@ public final class HttpLoad implements AutoCloseable {
                     return;
                 }
                 accepted.incrementAndGet();
+                onAccepted.run();
                 synchronized (latency) {
                     latency.recordValue(Latencies.clamp(now - intended));
                 }

@@ -43,7 +43,7 @@ public final class BaselineScenario implements Scenario {
     @Override
     public void run(RunContext ctx, Result result) throws Exception {
         int recordSize = ctx.param("record-size", 1024, 1024);
-        int records = ctx.param("records", 400_000, 40_000);
+        int records = ctx.param("records", 300_000, 40_000);
         int producerRounds = ctx.param("producer-rounds", 3, 1);
         int latencyMessages = ctx.param("latency-messages", 5_000, 500);
         int hopRate = ctx.param("hop-rate", 1000, 500);

@@ -63,13 +63,13 @@ final class CapacitySearch {
     };
 
     /**
-     * As {@link #GC_AND_PAUSE}, then up to 8 s more until the JIT compiled for at most 10 % of a second: the system
+     * As {@link #GC_AND_PAUSE}, then up to 8 s more until the JIT compiled for at most 10 % of half a second: the system
      * under test shares this JVM, and a step run while its compiler still takes a core of two measures the JIT
      * (in consecutive runs the first try of 3 200/s read a p99 of 643 ms and 72 ms).
      */
     static final Settle GC_PAUSE_AND_QUIET_JIT = afterFailure -> {
         GC_AND_PAUSE.before(afterFailure);
-        Jit.awaitQuiet(0.1, java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(8));
+        Jit.awaitQuiet(0.1, java.time.Duration.ofMillis(500), java.time.Duration.ofSeconds(8));
     };
 
     /** The result: the highest sustained rate (0 if none) and the lowest failed one (-1 if every rung held). */

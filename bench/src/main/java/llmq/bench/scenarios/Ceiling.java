@@ -53,24 +53,49 @@ final class Ceiling {
     record Around<T>(T measured, double ceiling) {
     }
 
+    /** One round of a limit: its rate (per second, in {@link Limit#unit}); {@code tag} names the round in logs. */
+    @FunctionalInterface
+    interface LimitRound {
+        double run(String tag) throws Exception;
+    }
+
     /**
-     * Kafka's ProducerPerformance on {@code bootstrap} before and after {@code measurement} (warm-up
-     * rounds until the JIT is quiet, three rounds before, three after; 200 000 records each, the rate of
-     * the last 100 000 taken; one round of 30 000 each side in quick mode):
-     * the ceiling is the median of the six, so it spans the minutes the measurement took. For a
-     * measurement of a minute or more, a ceiling taken only before it missed the machine's drift during
-     * it. Recorded in {@code result}'s details as {@code producer_ceiling_here}.
+     * A limit measured in rounds around a measurement: {@code what} it is (for the JSON), the {@code unit} of its rate,
+     * the JSON key of its details, and one round.
+     */
+    record Limit(String what, String unit, String detailsKey, LimitRound round) {
+    }
+
+    /**
+     * Kafka's ProducerPerformance on {@code bootstrap} around {@code measurement} (200 000 records a round, the rate of
+     * the last 100 000 taken; 30 000 in quick mode), as {@link #around(RunContext, Result, Limit, Measurement)} takes a
+     * limit, recorded in {@code result}'s details as {@code producer_ceiling_here}.
      */
     static <T> Around<T> around(RunContext ctx, Result result, String bootstrap, Measurement<T> measurement) throws Exception {
         // 200 000 records, the rate of the last 100 000 (300 000 and 200 000 until run 20261205-010740): about 1.2 s a round
         // at this machine's rates, so a ceiling of six rounds costs half a minute less of the suite's 15
         int records = ctx.param("ceiling-records", 200_000, 30_000);
         int warmupRecords = ctx.param("ceiling-warmup-records", 100_000, 10_000);
+        String topic = ProducerCeiling.topic(bootstrap, "around");
+        Limit producer = new Limit("Kafka ProducerPerformance on this scenario's broker: " + records + " × 1024 B a round, the rate "
+                + "of the last " + (records - warmupRecords) + " (the tool's steady state), acks=all, llmq's producer settings, "
+                + "6 partitions", "records/s", "producer_ceiling_here",
+                tag -> ProducerCeiling.once(ctx, bootstrap, topic, records, warmupRecords, 1024, tag).recordsPerSecond());
+        Around<T> around = around(ctx, result, producer, measurement);
+        producerRecordsPerSecond(ctx, result).ifPresent(b -> ((ObjectNode) result.details().get("producer_ceiling_here"))
+                .put("baseline_records_per_second", b));
+        return around;
+    }
+
+    /**
+     * {@code limit} before and after {@code measurement}: warm-up rounds until the JIT is quiet, three rounds before, three
+     * after (one each side in quick mode); the ceiling is the median of the six, so it spans the minutes the measurement
+     * took. For a measurement of a minute or more, a ceiling taken only before it missed the machine's drift during it.
+     */
+    static <T> Around<T> around(RunContext ctx, Result result, Limit limit, Measurement<T> measurement) throws Exception {
         // three each side: with two, one round of 36 000 records/s among 49 000-63 000 moved a ceiling by a sixth
         int rounds = ctx.param("ceiling-rounds", 3, 1);
-        String topic = ProducerCeiling.topic(bootstrap, "around");
-        ctx.log("Kafka's producer ceiling on this broker, before the measurement (warm-up rounds until the JIT is quiet, then %d)",
-                rounds);
+        ctx.log("%s, before the measurement (warm-up rounds until the JIT is quiet, then %d)", limit.what(), rounds);
         // the broker runs in this JVM and its JIT warms up with the load: in one run the rounds read 29 000 (warm-up), 36 000
         // and 48 000 records/s before the measurement and 63 000 and 77 000 after it. So warm-up rounds (with the compilers
         // at a raised priority) go on until one in which this JVM's JIT compiled for at most a tenth of the round, at most
@@ -82,54 +107,44 @@ final class Ceiling {
         Jit.WarmUp warmUp;
         try (CompilerPriority boost = CompilerPriority.boost()) {
             boosted = boost.toString();
-            warmUp = Jit.warmUp(Math.min(1, warmMax), warmMax, 0.1, () -> warm.add(round(ctx, bootstrap, topic, records,
-                    warmupRecords, "warm-" + warm.size(), " (warm-up " + (warm.size() + 1) + ", not counted)")));
+            warmUp = Jit.warmUp(Math.min(1, warmMax), warmMax, 0.1, () -> warm.add(round(ctx, limit, "warm-" + warm.size(),
+                    " (warm-up " + (warm.size() + 1) + ", not counted)")));
         }
         ctx.log("  warm-up: %s", warmUp);
-        List<Double> before = rounds(ctx, bootstrap, topic, records, warmupRecords, 1, rounds, "before");
+        List<Double> before = rounds(ctx, limit, rounds, "before");
         T measured = measurement.run();
-        ctx.log("Kafka's producer ceiling on this broker, after the measurement (%d rounds)", rounds);
-        List<Double> after = rounds(ctx, bootstrap, topic, records, warmupRecords, 1, rounds, "after");
+        ctx.log("%s, after the measurement (%d rounds)", limit.what(), rounds);
+        List<Double> after = rounds(ctx, limit, rounds, "after");
         List<Double> all = new ArrayList<>(before);
         all.addAll(after);
         double ceiling = Median.of(all);
-        ObjectNode d = result.details().putObject("producer_ceiling_here");
-        d.put("what", "Kafka ProducerPerformance on this scenario's broker before and after the measurement: " + records
-                + " × 1024 B a round, the rate of the last " + (records - warmupRecords) + " (the tool's steady state), acks=all, "
-                + "llmq's producer settings, 6 partitions; warm-up rounds until this JVM's JIT compiled for at most 10 % of one, "
-                + "then the median of " + rounds
-                + " rounds before and "
-                + rounds + " after");
-        d.set("warmup_rounds_records_per_second", llmq.common.json.Json.mapper().valueToTree(warm));
+        ObjectNode d = result.details().putObject(limit.detailsKey());
+        d.put("what", limit.what() + ", before and after the measurement; warm-up rounds until this JVM's JIT compiled for at "
+                + "most 10 % of one, then the median of " + rounds + " rounds before and " + rounds + " after");
+        d.put("unit", limit.unit());
+        d.set("warmup_rounds", llmq.common.json.Json.mapper().valueToTree(warm));
         d.set("warmup_rounds_jit_compile_share", llmq.common.json.Json.mapper().valueToTree(warmUp.compileShares()));
         d.put("warmup_compiler_priority", boosted + " during the warm-up rounds, nice 0 for the counted ones");
-        d.set("rounds_before_records_per_second", llmq.common.json.Json.mapper().valueToTree(before));
-        d.set("rounds_after_records_per_second", llmq.common.json.Json.mapper().valueToTree(after));
-        d.put("records_per_second", ceiling);
-        producerRecordsPerSecond(ctx, result).ifPresent(b -> d.put("baseline_records_per_second", b));
-        ctx.log("  ceiling around the measurement: %.0f records/s", ceiling);
+        d.set("rounds_before", llmq.common.json.Json.mapper().valueToTree(before));
+        d.set("rounds_after", llmq.common.json.Json.mapper().valueToTree(after));
+        d.put("median", ceiling);
+        ctx.log("  ceiling around the measurement: %.0f %s", ceiling, limit.unit());
         return new Around<>(measured, ceiling);
     }
 
-    /** ProducerPerformance rounds {@code from..to} (round 0 is a warm-up, logged and not returned); records/s each. */
-    private static List<Double> rounds(RunContext ctx, String bootstrap, String topic, int records, int warmupRecords, int from,
-                                       int to, String tag) throws Exception {
+    /** {@code count} counted rounds of {@code limit}; their rates. */
+    private static List<Double> rounds(RunContext ctx, Limit limit, int count, String tag) throws Exception {
         List<Double> counted = new ArrayList<>();
-        for (int round = from; round <= to; round++) {
-            double r = round(ctx, bootstrap, topic, records, warmupRecords, tag + "-" + round,
-                    round == 0 ? " (warm-up, not counted)" : "");
-            if (round > 0) {
-                counted.add(r);
-            }
+        for (int round = 1; round <= count; round++) {
+            counted.add(round(ctx, limit, tag + "-" + round, ""));
         }
         return counted;
     }
 
-    /** One ProducerPerformance round, logged with {@code note}; its records/s. */
-    private static double round(RunContext ctx, String bootstrap, String topic, int records, int warmupRecords, String tag,
-                                String note) throws Exception {
-        double r = ProducerCeiling.once(ctx, bootstrap, topic, records, warmupRecords, 1024, tag).recordsPerSecond();
-        ctx.log("  %.0f records/s%s", r, note);
+    /** One round of {@code limit}, logged with {@code note}; its rate. */
+    private static double round(RunContext ctx, Limit limit, String tag, String note) throws Exception {
+        double r = limit.round().run(tag);
+        ctx.log("  %.0f %s%s", r, limit.unit(), note);
         return r;
     }
 }

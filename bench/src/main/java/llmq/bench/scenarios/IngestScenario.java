@@ -18,6 +18,7 @@ import llmq.bench.Scenario;
 import llmq.bench.load.HttpLoad;
 import llmq.bench.load.Prometheus;
 import llmq.bench.report.Result;
+import llmq.bench.rig.BareIngest;
 import llmq.bench.rig.CompilerPriority;
 import llmq.bench.rig.EventTimeline;
 import llmq.bench.rig.Jit;
@@ -34,8 +35,10 @@ import llmq.topics.catalog.TopicSerdes;
 /**
  * Scenario 2: {@code POST /v1/requests} on the standalone system ({@code llmq up} in this JVM: broker,
  * PostgreSQL, registry and ingest) at increasing open-loop rates, until the p99 from intended send to
- * 202 exceeds 100 ms or any request fails. Figure: the highest rate sustained (202/s); ratio to
- * Kafka's producer ceiling. The router and the worker do not run by default
+ * 202 exceeds 100 ms or any request fails. Figure: the highest rate sustained (202/s); ratio to the
+ * limit of the same shape on the same broker, a bare HTTP → Kafka endpoint at saturation ({@link
+ * BareIngest}) measured before and after the search; the ratio to the baseline's Kafka
+ * {@code ProducerPerformance} is a figure. The router and the worker do not run by default
  * ({@code standalone.services=billing}; billing's CDC engine brings ingest its API keys and tenants):
  * ingest is measured on its own, as ProducerPerformance measures the producer on its own, and the
  * downstream catching up with an earlier step does not take the cores from a later one (scenario 3
@@ -98,14 +101,18 @@ public final class IngestScenario implements Scenario {
             config.put("request_avro_bytes", avroSize(serdes, catalog));
             Kafka kafka = new Kafka(new KafkaConfig(stack.kafka().bootstrapServers(), stack.registryUrl(), Map.of()));
             Predicate<String> all = id -> true;
-            try (EventTimeline timeline = downstream ? new EventTimeline(kafka, catalog, serdes, all, List.of()) : null) {
+            try (EventTimeline timeline = downstream ? new EventTimeline(kafka, catalog, serdes, all, List.of()) : null;
+                 BareIngest bare = BareIngest.start(kafka, catalog.partitions());
+                 HttpLoad bareLoad = new HttpLoad(bare.url(), "none", maxInFlight)) {
                 // a cold JVM on two cores is markedly slower for its first seconds (JIT, first requests of every path), and
                 // a warm-up at a low rate is not enough: after 10 s at 200/s, 3 200/s failed with a p99 of 456 ms, and a
                 // minute later 3 000/s passed with 24 ms. So the warm-up climbs towards the rates the search will try, then
                 // stays at the top one until the JIT is done (Jit.warmUp). It climbs only while a rung is sustained: on a
                 // machine that sustains 1 500/s, warming up at 3 200/s overloaded ingest for half a minute and the limit
                 // the search found after it read 1 100 to 2 200/s in four runs
-                int[] warmRates = CapacitySearch.ladder(ctx.param("warmup-rates", ctx.quick() ? "100" : "200,400,800,1600,3200"));
+                // rungs four times apart: the climb goes on only while a rung holds, and with the compilers raised the 400 and 1 600
+                // rungs between them held in every run
+                int[] warmRates = CapacitySearch.ladder(ctx.param("warmup-rates", ctx.quick() ? "100" : "200,800,3200"));
                 int warmSeconds = ctx.param("warmup-seconds", 5, 3);
                 // the top rung repeats until the JIT's share of a round falls to 20 %, for at most two minutes: with at most
                 // six rounds, two runs of 2026-12-03 ended their warm-ups with the compiler at 100-105 % of a core, and their
@@ -158,8 +165,8 @@ public final class IngestScenario implements Scenario {
                 ctx.log("  warm-up climbed %s, then %d/s: %s", warmPath, top, warm);
                 result.config().put("warmup", warmPath + ", " + warmSeconds + " s each (climbing once a rung held), then "
                         + top + "/s repeated until the JIT compiled for at most " + Math.round(jitShare * 100) + " % of a round ("
-                        + warm + "), not measured, with " + boosted + " (nice 0 again for what is measured); then the producer "
-                        + "ceiling's warm-up rounds");
+                        + warm + "), not measured, with " + boosted + " (nice 0 again for what is measured); then the bare "
+                        + "endpoint's warm-up rounds");
                 // the search starts at the highest rung the warm-up sustained, not below it: the rungs under it passed in
                 // every run (800 and 1 600/s at p99s of 10-18 ms), and each cost 12 s of the suite's time
                 int[] ladder = CapacitySearch.from(rates, top);
@@ -169,8 +176,9 @@ public final class IngestScenario implements Scenario {
                 HttpLoad.Step[] best = new HttpLoad.Step[1];
                 String metrics = stack.ingestUrl() + "/metrics";
                 boolean[] narrow = {true};
-                // the ceiling before and after the search, which takes a minute or two: the machine drifts meanwhile
-                Ceiling.Around<CapacitySearch.Outcome> around = Ceiling.around(ctx, result, stack.kafka().bootstrapServers(),
+                // the limit of the same shape, a bare HTTP → Kafka endpoint on the same broker at saturation, before and after
+                // the search, which takes a minute or two: the machine drifts meanwhile
+                Ceiling.Around<CapacitySearch.Outcome> around = Ceiling.around(ctx, result, bareLimit(ctx, bareLoad),
                         () -> CapacitySearch.find(ctx, ladder, ctx.param("resolution", 0.1, 0.5), 100, CapacitySearch.probe((rate, attempt) -> {
                     if (leadIn > 0) {
                         acceptedSoFar[0] += load.step(rate, Duration.ofSeconds(leadIn), IngestScenario::body, Duration.ofSeconds(10))
@@ -218,13 +226,40 @@ public final class IngestScenario implements Scenario {
                 if (best[0] != null) {
                     result.figure("p99_ms_at_max", "p99 intended send → 202 at that rate", Latencies.ms(best[0].latency(), 99), "ms");
                 }
-                result.ratio("ingest_over_producer", "ingest 202/s ÷ Kafka producer records/s (same broker, before and after the search)",
-                        sustained / ceiling, "");
+                result.ratio("ingest_over_bare", "ingest 202/s ÷ a bare HTTP → Kafka endpoint's 202/s at saturation (same broker, "
+                        + "before and after the search)", sustained / ceiling, "");
+                Ceiling.producerRecordsPerSecond(ctx, result).ifPresent(p -> result.figure("ingest_over_baseline_producer",
+                        "ingest 202/s ÷ the baseline's Kafka producer records/s (another broker, minutes before; not a paired "
+                        + "ratio)", sustained / p, ""));
                 if (found.aboveLadder()) {
                     result.note("every offered rate was sustained: the limit is above the last step");
                 }
             }
         }
+    }
+
+    /**
+     * The bare endpoint's limit: a closed loop of {@code bare-outstanding} requests (256), the same bodies, for 1 s not
+     * counted and then {@code bare-seconds} (5); each round after the search's own settling (a full GC, a pause, the JIT
+     * quiet).
+     */
+    private static Ceiling.Limit bareLimit(RunContext ctx, HttpLoad load) {
+        int outstanding = ctx.param("bare-outstanding", 256, 64);
+        int seconds = ctx.param("bare-seconds", 5, 2);
+        return new Ceiling.Limit("a bare HTTP → Kafka endpoint on this broker (BareIngest: JDK HTTP server, the request body "
+                + "written with ingest's producer settings to a 6-partition topic, 202 on Kafka's acknowledgement), a "
+                + "closed loop of " + outstanding + " requests for 1 + " + seconds + " s, 202/s over the last " + seconds + " s",
+                "202/s", "bare_endpoint_here", tag -> {
+                    (ctx.quick() ? (CapacitySearch.Settle) f -> System.gc() : CapacitySearch.GC_PAUSE_AND_QUIET_JIT).before(false);
+                    load.saturate(outstanding, Duration.ofSeconds(1), IngestScenario::body, Duration.ofSeconds(10));
+                    HttpLoad.Step step = load.saturate(outstanding, Duration.ofSeconds(seconds), IngestScenario::body,
+                            Duration.ofSeconds(10));
+                    if (step.failures() > 0) {
+                        throw new IllegalStateException("the bare endpoint failed " + step.failures() + " requests: "
+                                + step.errors() + step.statuses());
+                    }
+                    return step.acceptedPerSecond();
+                });
     }
 
     /**

@@ -108,7 +108,7 @@ public final class PriorityIsolationScenario implements Scenario {
         int warmup = ctx.param("warmup-seconds", 5, 2);
         int commitMs = ctx.param("commit-interval-ms", 20, 20);
         double lowRate = ctx.param("low-rate", 100.0, 100.0);
-        int settle = ctx.param("settle-seconds", 5, 3);
+        int settle = ctx.param("settle-seconds", 3, 3);
         ObjectNode config = result.config();
         config.put("low_backlog", backlog);
         config.put("realtime_rate_per_second", rate);
@@ -117,7 +117,7 @@ public final class PriorityIsolationScenario implements Scenario {
         config.put("commit_interval_ms", commitMs);
         config.put("low_started_per_second", lowRate);
         config.put("settle_seconds", settle);
-        config.put("warmup_run_seconds", ctx.param("warmup-run-seconds", 8, 3));
+        config.put("warmup_run_seconds", ctx.param("warmup-run-seconds", 6, 3));
         config.put("warmup_run_rates", ctx.param("warmup-rates", ctx.quick() ? "100,300" : "200,500,1000")
                 + " (straight to the last once a run kept up with the JIT compiling for at most 20 % of it)"
                 + ", then the last again until a round's started p99 is under " + ctx.param("warmup-p99-ms", 300.0, 1000.0)
@@ -137,7 +137,7 @@ public final class PriorityIsolationScenario implements Scenario {
         // after the last, and the run without backlog that came next parked 14 859), and a router that falls behind does
         // not catch up while the load lasts (docs/router.md, known gaps). On that machine even a cold router at 200/s took
         // seconds while the JIT compiled, so the rounds go on until one's p99 is under warmup-p99-ms, or max-warmup-rounds
-        int warmRun = ctx.param("warmup-run-seconds", 8, 3);
+        int warmRun = ctx.param("warmup-run-seconds", 6, 3);
         double warmP99 = ctx.param("warmup-p99-ms", 300.0, 1000.0);
         int maxWarmRounds = ctx.param("max-warmup-rounds", 8, 3);
         ArrayNode warmRounds = config.putArray("warmup_rounds");
@@ -442,7 +442,7 @@ public final class PriorityIsolationScenario implements Scenario {
             // that has worked through what the runs before left it: on a slower machine its compiler threads were still busy
             // into the run without backlog, whose p99 then read 159 ms against 94 ms with the backlog after it
             Thread.sleep(settle * 1000L);
-            ctx.log("  before the realtime load: %s", Jit.awaitQuiet(0.1, Duration.ofSeconds(1),
+            ctx.log("  before the realtime load: %s", Jit.awaitQuiet(0.1, Duration.ofMillis(500),
                     Duration.ofSeconds(ctx.param("quiet-cap-seconds", 10, 5))));
             String topic = catalog.intake(Priority.REALTIME).name();
             var ser = serdes.value(LlmRequest.class);

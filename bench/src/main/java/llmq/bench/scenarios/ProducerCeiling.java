@@ -86,7 +86,7 @@ final class ProducerCeiling {
         }
         // the system under test shares this JVM: its compiler threads, still working through the queue its load left,
         // would take a core from the tool (see Jit.awaitQuiet)
-        Jit.Quiet quiet = Jit.awaitQuiet(0.1, Duration.ofSeconds(1),
+        Jit.Quiet quiet = Jit.awaitQuiet(0.1, Duration.ofMillis(500),
                 Duration.ofSeconds(ctx.param("ceiling-quiet-cap-seconds", 10, 5)));
         ctx.log("  before ProducerPerformance %s: %s", tag, quiet);
         try (ChildJvm tool = ChildJvm.start(ChildJvm.ownClasspath(), List.of("-Xmx512m"), KafkaTools.PRODUCER_PERFORMANCE,

@@ -48,9 +48,9 @@ public final class StartupScenario implements Scenario {
 
     @Override
     public void run(RunContext ctx, Result result) throws Exception {
-        int restSeconds = ctx.param("rest-seconds", 10, 5);
+        int restSeconds = ctx.param("rest-seconds", 5, 5);
         int loadRate = ctx.param("load-rate", 300, 100);
-        int loadSeconds = ctx.param("load-seconds", 15, 5);
+        int loadSeconds = ctx.param("load-seconds", 10, 5);
         String classpath = System.getProperty("bench.standalone.classpath");
         if (classpath == null || classpath.isBlank()) {
             classpath = ChildJvm.ownClasspath();

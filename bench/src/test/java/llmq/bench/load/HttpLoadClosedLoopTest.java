@@ -95,4 +95,14 @@ class HttpLoadClosedLoopTest {
             assertEquals(step.sent(), step.failures());
         }
     }
+
+    @Test
+    void keepsAsManyOutAsItSaturatesWithEachAnswerSendingTheNext() throws Exception {
+        try (HttpLoad load = new HttpLoad(url(), "key", 64)) {
+            HttpLoad.Step step = load.saturate(4, Duration.ofMillis(300), i -> "{}", Duration.ofSeconds(5));
+            assertTrue(step.sent() > 4, "each 202 sends the next, so more than four went out: " + step.sent());
+            assertEquals(step.sent(), step.accepted(), "every request answered before the step ended");
+            assertEquals(step.sent(), served.get());
+        }
+    }
 }
