@@ -47,7 +47,7 @@ public final class BaselineScenario implements Scenario {
         int producerRounds = ctx.param("producer-rounds", 3, 1);
         int latencyMessages = ctx.param("latency-messages", 5_000, 500);
         int hopRate = ctx.param("hop-rate", 1000, 500);
-        int hopSeconds = ctx.param("hop-seconds", 10, 3);
+        int hopSeconds = ctx.param("hop-seconds", 6, 3);
         int commitMs = ctx.param("commit-interval-ms", 20, 20);
         ObjectNode config = result.config();
         config.put("record_size_bytes", recordSize);

@@ -96,7 +96,8 @@ public final class EndToEndScenario implements Scenario {
         // 6-s windows (8 until run 20261205-010740): a round counts 5 000-6 000 completions and its bare pipeline 300 000
         // records, and the suite is meant to take 15 minutes
         int seconds = ctx.param("round-seconds", 6, 3);
-        int leadIn = ctx.param("lead-in-seconds", 2, 1);
+        // 1 s (2 until run 20261207-094852): a closed loop of 400 is full within a fraction of a second at about 1 000/s
+        int leadIn = ctx.param("lead-in-seconds", 1, 1);
         int drainSeconds = ctx.param("drain-seconds", 30, 15);
         double checkShare = ctx.param("check-share", 0.8, 0.8);
         int checkSeconds = ctx.param("check-seconds", 8, 3);

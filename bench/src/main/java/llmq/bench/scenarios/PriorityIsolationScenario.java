@@ -66,7 +66,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * whole-run p99s are reported beside it, and the started ratios use them.
  *
  * <p>Run alone: {@code bench/run priority-isolation [--param backlog=100000] [--param rate=1000]
- * [--param seconds=20] [--param hop-seconds=10] [--param commit-interval-ms=20]} (replaces {@code mvn -pl priority-router exec:java
+ * [--param seconds=16] [--param hop-seconds=8] [--param commit-interval-ms=20]} (replaces {@code mvn -pl priority-router exec:java
  * ... RouterBenchmark}).
  */
 public final class PriorityIsolationScenario implements Scenario {
@@ -102,9 +102,9 @@ public final class PriorityIsolationScenario implements Scenario {
     public void run(RunContext ctx, Result result) throws Exception {
         int backlog = ctx.param("backlog", 100_000, 10_000);
         int rate = ctx.param("rate", 1000, 300);
-        // 20 s a run and 10 s a bare slice: with 25 and 15 (until run 20261205-010740) the suite took 22 minutes against the 15
-        // it is meant to; the typical second is still the median of 20 one-second windows for each
-        int seconds = ctx.param("seconds", 20, 4);
+        // 16 s a run and 8 s a bare slice (25 and 15 until run 20261205-010740, 20 and 10 until 20261207-094852): the suite
+        // took 22 minutes against the 15 it is meant to; the typical second is still the median of 16 one-second windows for each
+        int seconds = ctx.param("seconds", 16, 4);
         int warmup = ctx.param("warmup-seconds", 5, 2);
         int commitMs = ctx.param("commit-interval-ms", 20, 20);
         double lowRate = ctx.param("low-rate", 100.0, 100.0);
@@ -175,7 +175,7 @@ public final class PriorityIsolationScenario implements Scenario {
         // and 40-41 ms in the next two, and the ratio to it moved by a fifth. And around the router's runs, half before and
         // half after, as the throughput scenarios take Kafka's ceiling: taken only before them, the bare hop's typical second
         // read 41.7 ms in one run and 32.1 ms in the next while llmq's read 68 ms in both, and the ratio moved by 30 %
-        int hopSeconds = ctx.param("hop-seconds", 10, 3);
+        int hopSeconds = ctx.param("hop-seconds", 8, 3);
         // a bare app's own first seconds (its tasks' first transactions), not measured; the JVM itself is warm by now
         int hopWarmup = ctx.param("hop-warmup-seconds", 3, 1);
         config.put("bare_hop_seconds", hopSeconds + " before the router's runs and " + hopSeconds + " after, for each app, each after "
