@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import llmq.avro.LlmResult;
@@ -21,7 +20,6 @@ import llmq.avro.Priority;
 import llmq.avro.QueuedRequest;
 import llmq.avro.ResultStatus;
 import llmq.avro.UsageEvent;
-import llmq.common.config.Settings;
 import llmq.modelsim.ModelSimConfig;
 import llmq.modelsim.ModelSimulator;
 import llmq.modelsim.audit.Audit;
@@ -31,6 +29,7 @@ import llmq.testsupport.KafkaIo;
 import llmq.testsupport.KafkaIo.Received;
 import llmq.topics.catalog.TopicCatalog;
 import llmq.worker.testing.Requests;
+import llmq.worker.testing.WorkerRig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
@@ -48,41 +47,28 @@ class WorkerCrashIT {
     private static final Logger LOG = LoggerFactory.getLogger(WorkerCrashIT.class);
     private static final int REQUESTS = 600;
 
-    private final Infra infra;
+    private final WorkerRig rig;
     private final TopicCatalog catalog;
     private final KafkaIo kafka;
-    private final List<String> queues = new ArrayList<>();
-    private final List<Process> processes = new ArrayList<>();
-    private final String run = UUID.randomUUID().toString().substring(0, 8);
+    private final String run;
     private ModelSimulator sim;
 
     WorkerCrashIT(Infra infra) {
-        this.infra = infra;
-        this.catalog = infra.catalog();
-        this.kafka = new KafkaIo(infra);
-        for (Priority p : Priority.values()) {
-            queues.add(catalog.queue(p).name());
-        }
+        this.rig = new WorkerRig(infra);
+        this.catalog = rig.catalog();
+        this.kafka = rig.kafka();
+        this.run = rig.run();
     }
 
     @AfterEach
-    void stop() throws InterruptedException {
-        for (Process p : processes) {
-            p.destroyForcibly();
-            p.waitFor(10, TimeUnit.SECONDS);
-        }
-        if (sim != null) {
-            sim.close();
-        }
-        kafka.close();
+    void stop() throws Exception {
+        rig.close();
     }
 
     @Test
     void shouldCompleteEveryRequestAfterAKillAndBillEachOnceAsTheModelServedIt() throws Exception {
-        sim = ModelSimulator.start(ModelSimConfig.from(Settings.of(Map.of(
-                ModelSimConfig.PORT, "0", ModelSimConfig.TTFT, "40ms", ModelSimConfig.JITTER, "0.8"))));
-        String group = "it-crash-" + run;
-        kafka.startGroupAtEnd(group, queues);
+        sim = rig.simulator(Map.of(ModelSimConfig.TTFT, "40ms", ModelSimConfig.JITTER, "0.8"));
+        String group = rig.newGroup("it-crash");
         Map<String, QueuedRequest> sent = new HashMap<>();
         List<String> tenants = List.of("acme-" + run, "globex-" + run, "initech-" + run);
         for (int i = 0; i < REQUESTS; i++) {
@@ -165,8 +151,8 @@ class WorkerCrashIT {
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-cp", System.getProperty("java.class.path"), "llmq.worker.WorkerService"));
         Map<String, String> settings = new TreeMap<>(Map.of(
-                "kafka.bootstrap.servers", infra.bootstrapServers(),
-                "registry.url", infra.registryUrl(),
+                "kafka.bootstrap.servers", rig.infra().bootstrapServers(),
+                "registry.url", rig.infra().registryUrl(),
                 "worker.group-id", group,
                 "worker.id", "crash-" + name,
                 "worker.admin.port", "0",
@@ -182,7 +168,10 @@ class WorkerCrashIT {
             cmd.add(k + "=" + v);
         });
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        processes.add(p);
+        rig.track(() -> {
+            p.destroyForcibly();
+            p.waitFor(10, TimeUnit.SECONDS);
+        });
         LOG.info("started worker {} as pid {} (log {})", name, p.pid(), log.toAbsolutePath());
         return p;
     }

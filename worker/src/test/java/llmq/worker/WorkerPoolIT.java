@@ -3,19 +3,14 @@ package llmq.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Deque;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.stream.Collectors;
 import llmq.avro.DeadLetter;
 import llmq.avro.EventType;
@@ -24,7 +19,6 @@ import llmq.avro.Priority;
 import llmq.avro.QueuedRequest;
 import llmq.avro.RequestEvent;
 import llmq.avro.ResultStatus;
-import llmq.common.config.Settings;
 import llmq.modelsim.ModelSimConfig;
 import llmq.modelsim.ModelSimulator;
 import llmq.modelsim.audit.Audit;
@@ -36,6 +30,7 @@ import llmq.testsupport.KafkaIo.Received;
 import llmq.topics.catalog.TopicCatalog;
 import llmq.worker.testing.FakeRouter;
 import llmq.worker.testing.Requests;
+import llmq.worker.testing.WorkerRig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
@@ -52,34 +47,25 @@ class WorkerPoolIT {
 
     private static final Logger LOG = LoggerFactory.getLogger(WorkerPoolIT.class);
 
-    private final Infra infra;
+    private final WorkerRig rig;
     private final TopicCatalog catalog;
     private final KafkaIo kafka;
-    private final List<String> queues = new ArrayList<>();
-    private final Deque<AutoCloseable> running = new ArrayDeque<>();
-    private final String run = UUID.randomUUID().toString().substring(0, 8);
 
     WorkerPoolIT(Infra infra) {
-        this.infra = infra;
-        this.catalog = infra.catalog();
-        this.kafka = new KafkaIo(infra);
-        for (Priority p : Priority.values()) {
-            queues.add(catalog.queue(p).name());
-        }
+        this.rig = new WorkerRig(infra);
+        this.catalog = rig.catalog();
+        this.kafka = rig.kafka();
     }
 
     @AfterEach
     void stopEverything() throws Exception {
-        while (!running.isEmpty()) {
-            running.pop().close();
-        }
-        kafka.close();
+        rig.close();
     }
 
     @Test
     void shouldNeverSendAnEndpointMoreThanItsMaxConcurrentCalls() {
-        ModelSimulator sim = simulator(Map.of(ModelSimConfig.TTFT, "15ms"));
-        String group = newGroup();
+        ModelSimulator sim = rig.simulator(Map.of(ModelSimConfig.TTFT, "15ms"));
+        String group = rig.newGroup("it-pool");
         startWorker(group, Map.of(
                 "worker.max-in-flight", "32",
                 "worker.endpoints.limited.url", sim.baseUrl(),
@@ -94,12 +80,12 @@ class WorkerPoolIT {
 
     @Test
     void shouldSendEveryCallOfAConversationToOneEndpoint() {
-        ModelSimulator a = simulator(Map.of(ModelSimConfig.TTFT, "2ms"));
-        ModelSimulator b = simulator(Map.of(ModelSimConfig.TTFT, "2ms"));
-        startWorker(newGroup(), Map.of(
+        ModelSimulator a = rig.simulator(Map.of(ModelSimConfig.TTFT, "2ms"));
+        ModelSimulator b = rig.simulator(Map.of(ModelSimConfig.TTFT, "2ms"));
+        startWorker(rig.newGroup("it-pool"), Map.of(
                 "worker.endpoints.a.url", a.baseUrl(),
                 "worker.endpoints.b.url", b.baseUrl()));
-        Map<String, QueuedRequest> conversation = submitMany(50, "conversation-" + run);
+        Map<String, QueuedRequest> conversation = submitMany(50, "conversation-" + rig.run());
         assertThat(kafka.await(catalog.results(), r -> conversation.containsKey(r.key()), 50)).hasSize(50);
 
         Set<String> servedByA = a.audit().callsByRequestId().keySet();
@@ -115,20 +101,20 @@ class WorkerPoolIT {
 
     @Test
     void shouldCompleteOrDeadLetterEveryRequestWhenThirtyPercentOfCallsFailAndHonourRetryAfter() throws Exception {
-        ModelSimulator sim = simulator(Map.of(
+        ModelSimulator sim = rig.simulator(Map.of(
                 ModelSimConfig.RATE_LIMIT_RATE, "0.15",
                 ModelSimConfig.RETRY_AFTER, "1s",
                 ModelSimConfig.SERVER_ERROR_RATE, "0.15",
                 ModelSimConfig.SERVER_ERROR_CODES, "500",
                 ModelSimConfig.SEED, "7"));
-        startWorker(newGroup(), Map.of(
+        startWorker(rig.newGroup("it-pool"), Map.of(
                 "worker.endpoint.url", sim.baseUrl(),
                 "worker.endpoint.name", "sim",
                 "worker.retry.initial-backoff", "200ms"));
         FakeRouter router = router();
         Map<String, QueuedRequest> sent = new HashMap<>();
         for (int i = 0; i < 60; i++) {
-            QueuedRequest q = queued(tenant("acme"), Priority.values()[i % 4], "flaky " + i, null);
+            QueuedRequest q = queued(rig.tenant("acme"), Priority.values()[i % 4], "flaky " + i, null);
             sent.put(q.getRequest().getId(), q);
             router.release(q);
         }
@@ -196,10 +182,10 @@ class WorkerPoolIT {
 
     @Test
     void shouldOpenTheCircuitOfAnEndpointThatOnlyFailsAndSendTrafficToTheHealthyOne() throws Exception {
-        ModelSimulator good = simulator(Map.of(ModelSimConfig.TTFT, "2ms"));
-        ModelSimulator bad = simulator(Map.of(ModelSimConfig.SERVER_ERROR_RATE, "1.0",
+        ModelSimulator good = rig.simulator(Map.of(ModelSimConfig.TTFT, "2ms"));
+        ModelSimulator bad = rig.simulator(Map.of(ModelSimConfig.SERVER_ERROR_RATE, "1.0",
                 ModelSimConfig.SERVER_ERROR_CODES, "500"));
-        WorkerService worker = startWorker(newGroup(), Map.of(
+        WorkerService worker = startWorker(rig.newGroup("it-pool"), Map.of(
                 "worker.max-in-flight", "4",
                 "worker.load-balancing", "round-robin",
                 "worker.endpoints.good.url", good.baseUrl(),
@@ -211,7 +197,7 @@ class WorkerPoolIT {
         FakeRouter router = router();
         Map<String, QueuedRequest> sent = new HashMap<>();
         for (int i = 0; i < 40; i++) {
-            QueuedRequest q = queued(tenant("acme"), Priority.NORMAL, "first " + i, null);
+            QueuedRequest q = queued(rig.tenant("acme"), Priority.NORMAL, "first " + i, null);
             sent.put(q.getRequest().getId(), q);
             router.release(q);
         }
@@ -227,7 +213,7 @@ class WorkerPoolIT {
         // with the circuit open, new traffic goes only to the healthy endpoint
         Map<String, QueuedRequest> later = new HashMap<>();
         for (int i = 0; i < 20; i++) {
-            QueuedRequest q = queued(tenant("acme"), Priority.NORMAL, "later " + i, null);
+            QueuedRequest q = queued(rig.tenant("acme"), Priority.NORMAL, "later " + i, null);
             later.put(q.getRequest().getId(), q);
             router.release(q);
         }
@@ -260,8 +246,8 @@ class WorkerPoolIT {
 
     @Test
     void shouldStreamFromTheEndpointAndReportTheUsageOfItsFinalChunk() {
-        ModelSimulator sim = simulator(Map.of(ModelSimConfig.TTFT, "5ms", ModelSimConfig.STREAM_CHUNK_TOKENS, "4"));
-        WorkerService worker = startWorker(newGroup(), Map.of(
+        ModelSimulator sim = rig.simulator(Map.of(ModelSimConfig.TTFT, "5ms", ModelSimConfig.STREAM_CHUNK_TOKENS, "4"));
+        WorkerService worker = startWorker(rig.newGroup("it-pool"), Map.of(
                 "worker.endpoints.streamed.url", sim.baseUrl(),
                 "worker.endpoints.streamed.stream", "true"));
         Map<String, QueuedRequest> sent = submitMany(8, null);
@@ -300,12 +286,12 @@ class WorkerPoolIT {
      * {@code skip} on, for {@code count} calls (while every level still has a backlog).
      */
     private Map<Priority, Integer> backloggedSplit(List<Priority> levels, int perLevel, int skip, int count) {
-        ModelSimulator sim = simulator(Map.of(ModelSimConfig.TTFT, "10ms"));
-        String group = newGroup();
+        ModelSimulator sim = rig.simulator(Map.of(ModelSimConfig.TTFT, "10ms"));
+        String group = rig.newGroup("it-pool");
         Map<String, Priority> levelOf = new HashMap<>();
         for (Priority p : levels) {
             for (int i = 0; i < perLevel; i++) {
-                QueuedRequest q = queued(tenant("acme"), p, "fair " + p + " " + i, null);
+                QueuedRequest q = queued(rig.tenant("acme"), p, "fair " + p + " " + i, null);
                 levelOf.put(q.getRequest().getId(), p);
                 kafka.send(catalog.queue(p), q.getRequest().getId(), q);
             }
@@ -332,9 +318,7 @@ class WorkerPoolIT {
     }
 
     private FakeRouter router() {
-        FakeRouter r = new FakeRouter(infra.kafkaConfig(), kafka, catalog, infra.serdes());
-        running.push(r);
-        return r;
+        return rig.track(new FakeRouter(rig.infra().kafkaConfig(), kafka, catalog, rig.infra().serdes()));
     }
 
     private Map<String, List<RequestEvent>> events(Set<String> ids) {
@@ -346,7 +330,8 @@ class WorkerPoolIT {
     private Map<String, QueuedRequest> submitMany(int n, String conversation) {
         Map<String, QueuedRequest> sent = new HashMap<>();
         for (int i = 0; i < n; i++) {
-            QueuedRequest q = queued(tenant("acme"), Priority.values()[i % 4], "question " + i + " " + run, conversation);
+            String prompt = "question " + i + " " + rig.run();
+            QueuedRequest q = queued(rig.tenant("acme"), Priority.values()[i % 4], prompt, conversation);
             sent.put(q.getRequest().getId(), q);
             kafka.send(catalog.queue(q.getPriority()), q.getRequest().getId(), q);
         }
@@ -359,43 +344,11 @@ class WorkerPoolIT {
         return q;
     }
 
-    private ModelSimulator simulator(Map<String, String> extra) {
-        Map<String, String> s = new HashMap<>(extra);
-        s.put(ModelSimConfig.PORT, "0");
-        try {
-            ModelSimulator sim = ModelSimulator.start(ModelSimConfig.from(Settings.of(s)));
-            running.push(sim);
-            return sim;
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** A fresh group that starts at the current end of the queues, past other tests' records. */
-    private String newGroup() {
-        String group = "it-pool-" + UUID.randomUUID();
-        kafka.startGroupAtEnd(group, queues);
-        return group;
-    }
-
     private WorkerService startWorker(String group, Map<String, String> extra) {
         Map<String, String> s = new HashMap<>(Map.of(
-                "worker.group-id", group,
-                "worker.id", "it-" + run,
-                "worker.admin.port", "0",
                 "worker.health.interval", "0",
                 "worker.shutdown-grace", "10s"));
         s.putAll(extra);
-        try {
-            WorkerService w = WorkerService.start(infra.settings(s));
-            running.push(w);
-            return w;
-        } catch (Exception e) {
-            throw new IllegalStateException("worker did not start", e);
-        }
-    }
-
-    private String tenant(String name) {
-        return name + "-" + run;
+        return rig.startWorker(group, s);
     }
 }

@@ -3,31 +3,22 @@ package llmq.worker;
 import llmq.testsupport.KafkaIo;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import llmq.avro.ChatMessage;
 import llmq.avro.DeadLetter;
 import llmq.avro.EventType;
-import llmq.avro.LlmRequest;
 import llmq.avro.LlmResult;
 import llmq.avro.Priority;
 import llmq.avro.QueuedRequest;
-import llmq.avro.RequestParams;
 import llmq.avro.ResultStatus;
 import llmq.avro.UsageEvent;
-import llmq.common.config.Settings;
 import llmq.modelsim.ModelSimConfig;
 import llmq.modelsim.ModelSimulator;
 import llmq.modelsim.audit.Audit;
@@ -38,6 +29,8 @@ import llmq.topics.catalog.TopicCatalog;
 import llmq.testsupport.KafkaIo.Received;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
+import llmq.worker.testing.Requests;
+import llmq.worker.testing.WorkerRig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -55,37 +48,28 @@ class WorkerServiceIT {
 
     private static final String ENDPOINT = "sim";
 
-    private final Infra infra;
+    private final WorkerRig rig;
     private final TopicCatalog catalog;
     private final KafkaIo kafka;
-    private final List<String> queues = new ArrayList<>();
-    private final Deque<AutoCloseable> running = new ArrayDeque<>();
-    private final String run = UUID.randomUUID().toString().substring(0, 8);
 
     WorkerServiceIT(Infra infra) {
-        this.infra = infra;
-        this.catalog = infra.catalog();
-        this.kafka = new KafkaIo(infra);
-        for (Priority p : Priority.values()) {
-            queues.add(catalog.queue(p).name());
-        }
+        this.rig = new WorkerRig(infra);
+        this.catalog = rig.catalog();
+        this.kafka = rig.kafka();
     }
 
     @AfterEach
     void stopEverything() throws Exception {
-        while (!running.isEmpty()) {
-            running.pop().close();
-        }
-        kafka.close();
+        rig.close();
     }
 
     @Test
     void shouldCompleteEveryQueuedRequestOnceWithTheUsageTheModelServed() {
-        ModelSimulator sim = simulator(Map.of());
-        String group = newGroup();
+        ModelSimulator sim = rig.simulator(Map.of());
+        String group = rig.newGroup("it-worker");
         startWorker(group, sim);
-        String acme = tenant("acme");
-        String globex = tenant("globex");
+        String acme = rig.tenant("acme");
+        String globex = rig.tenant("globex");
         Map<String, QueuedRequest> sent = new HashMap<>();
         int n = 0;
         for (Priority level : Priority.values()) {
@@ -98,7 +82,7 @@ class WorkerServiceIT {
         }
 
         assertThat(kafka.await(catalog.results(), r -> sent.containsKey(r.key()), sent.size())).hasSize(sent.size());
-        kafka.awaitCaughtUp(group, queues);
+        kafka.awaitCaughtUp(group, rig.queues());
 
         List<Received<LlmResult>> results = kafka.readAll(catalog.results(), r -> sent.containsKey(r.key()));
         assertThat(results).extracting(Received::key).containsExactlyInAnyOrderElementsOf(sent.keySet());
@@ -150,10 +134,10 @@ class WorkerServiceIT {
 
     @Test
     void shouldFailAndDeadLetterARequestTheModelRejects() {
-        ModelSimulator sim = simulator(Map.of(ModelSimConfig.MODELS, "sim-small"));
-        String group = newGroup();
+        ModelSimulator sim = rig.simulator(Map.of(ModelSimConfig.MODELS, "sim-small"));
+        String group = rig.newGroup("it-worker");
         startWorker(group, sim);
-        String tenant = tenant("acme");
+        String tenant = rig.tenant("acme");
         QueuedRequest badTemperature = queued(tenant, Priority.HIGH, "too hot");
         badTemperature.getRequest().getParams().setTemperature(3.0);
         QueuedRequest unknownModel = queued(tenant, Priority.NORMAL, "which model?");
@@ -166,7 +150,7 @@ class WorkerServiceIT {
         }
 
         assertThat(kafka.await(catalog.dlq(), d -> sent.containsKey(d.key()), 2)).hasSize(2);
-        kafka.awaitCaughtUp(group, queues);
+        kafka.awaitCaughtUp(group, rig.queues());
 
         Map<String, String> expectedClass = Map.of(
                 badTemperature.getRequest().getId(), "invalid_request",
@@ -213,23 +197,23 @@ class WorkerServiceIT {
 
     @Test
     void shouldDeadLetterUndecodableQueueRecordsAndKeepWorking() {
-        ModelSimulator sim = simulator(Map.of());
-        String group = newGroup();
+        ModelSimulator sim = rig.simulator(Map.of());
+        String group = rig.newGroup("it-worker");
         startWorker(group, sim);
         String topic = catalog.queue(Priority.NORMAL).name();
         byte[] junk = "{\"not\": \"avro\"}".getBytes(StandardCharsets.UTF_8);
-        String junkKey = "junk-" + run;
-        String tombstoneKey = "tombstone-" + run;
+        String junkKey = "junk-" + rig.run();
+        String tombstoneKey = "tombstone-" + rig.run();
         // all on one partition, the good record last: the worker must get past the bad ones
         RecordMetadata junkAt = kafka.sendRaw(topic, 0, junkKey, junk);
         RecordMetadata tombstoneAt = kafka.sendRaw(topic, 0, tombstoneKey, null);
-        QueuedRequest good = queued(tenant("acme"), Priority.NORMAL, "still there?");
+        QueuedRequest good = queued(rig.tenant("acme"), Priority.NORMAL, "still there?");
         RecordMetadata goodAt = submit(good, 0);
 
         Set<String> badKeys = Set.of(junkKey, tombstoneKey);
         assertThat(kafka.await(catalog.results(), r -> r.key().equals(good.getRequest().getId()), 1))
                 .singleElement().satisfies(r -> assertThat(r.value().getStatus()).isEqualTo(ResultStatus.COMPLETED));
-        kafka.awaitCaughtUp(group, queues);
+        kafka.awaitCaughtUp(group, rig.queues());
 
         Map<String, DeadLetter> dead = kafka.readAll(catalog.dlq(), d -> badKeys.contains(d.key())).stream()
                 .collect(Collectors.toMap(Received::key, Received::value));
@@ -254,10 +238,10 @@ class WorkerServiceIT {
 
     @Test
     void shouldCommitEveryFinishedRecordSoTheNextWorkerOfTheGroupDoesNotCallTheModelAgain() throws Exception {
-        ModelSimulator sim = simulator(Map.of());
-        String group = newGroup();
+        ModelSimulator sim = rig.simulator(Map.of());
+        String group = rig.newGroup("it-worker");
         WorkerService first = startWorker(group, sim);
-        String tenant = tenant("acme");
+        String tenant = rig.tenant("acme");
         List<Priority> levels = List.of(Priority.HIGH, Priority.LOW);
         Map<String, RecordMetadata> before = new HashMap<>();
         for (Priority level : levels) {
@@ -271,8 +255,7 @@ class WorkerServiceIT {
         assertThat(kafka.await(catalog.results(), r -> before.containsKey(r.key()), before.size()))
                 .hasSize(before.size());
 
-        first.close();
-        running.remove(first);
+        rig.stop(first);
 
         Map<TopicPartition, Long> committed = kafka.committed(group);
         assertThat(before).allSatisfy((id, md) -> assertThat(committed.get(new TopicPartition(md.topic(), md.partition())))
@@ -290,8 +273,7 @@ class WorkerServiceIT {
         }
         assertThat(kafka.await(catalog.results(), r -> after.containsKey(r.key()), after.size()))
                 .hasSize(after.size());
-        second.close(); // lets anything still in flight finish, so a repeated call would be in the audit
-        running.remove(second);
+        rig.stop(second); // lets anything still in flight finish, so a repeated call would be in the audit
 
         Map<String, Integer> calls = sim.audit().callsByRequestId();
         assertThat(calls).containsOnlyKeys(union(before.keySet(), after.keySet()));
@@ -300,62 +282,16 @@ class WorkerServiceIT {
                 .extracting(Received::key).containsExactlyInAnyOrderElementsOf(before.keySet());
     }
 
-    private ModelSimulator simulator(Map<String, String> extra) {
-        Map<String, String> s = new HashMap<>(extra);
-        s.put(ModelSimConfig.PORT, "0");
-        try {
-            ModelSimulator sim = ModelSimulator.start(ModelSimConfig.from(Settings.of(s)));
-            running.push(sim);
-            return sim;
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** A fresh group that starts at the current end of the queues, past other tests' records. */
-    private String newGroup() {
-        String group = "it-worker-" + UUID.randomUUID();
-        kafka.startGroupAtEnd(group, queues);
-        return group;
-    }
-
     private WorkerService startWorker(String group, ModelSimulator sim) {
-        try {
-            WorkerService w = WorkerService.start(infra.settings(Map.of(
-                    "worker.group-id", group,
-                    "worker.id", "it-" + run,
-                    "worker.admin.port", "0",
-                    "worker.endpoint.url", sim.baseUrl(),
-                    "worker.endpoint.name", ENDPOINT,
-                    "worker.endpoint.timeout", "20s",
-                    "worker.shutdown-grace", "20s")));
-            running.push(w);
-            return w;
-        } catch (Exception e) {
-            throw new IllegalStateException("worker did not start", e);
-        }
-    }
-
-    private String tenant(String name) {
-        return name + "-" + run;
+        return rig.startWorker(group, Map.of(
+                "worker.endpoint.url", sim.baseUrl(),
+                "worker.endpoint.name", ENDPOINT,
+                "worker.endpoint.timeout", "20s",
+                "worker.shutdown-grace", "20s"));
     }
 
     private static QueuedRequest queued(String tenant, Priority level, String prompt) {
-        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
-        LlmRequest r = LlmRequest.newBuilder()
-                .setId(UUID.randomUUID().toString())
-                .setTenantId(tenant)
-                .setModel("sim-small")
-                .setMessages(List.of(new ChatMessage("user", prompt, null)))
-                .setParams(RequestParams.newBuilder().build())
-                .setPriority(level)
-                .setSubmittedAt(now)
-                .build();
-        return QueuedRequest.newBuilder()
-                .setRequest(r).setPriority(level).setOriginalPriority(level)
-                .setDedupKey(r.getId()).setAttempt(1)
-                .setAcceptedAt(now).setReleasedAt(now)
-                .build();
+        return Requests.queued(tenant, level, prompt, Instant.now().truncatedTo(ChronoUnit.MILLIS));
     }
 
     /** Produces {@code q} to its level's queue, keyed by request id, on {@code partition} (null: by key). */
