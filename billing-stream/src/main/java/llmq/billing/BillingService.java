@@ -21,6 +21,7 @@ import llmq.billing.sink.BillingSink;
 import llmq.billing.topology.BillingTopology;
 import llmq.common.config.Settings;
 import llmq.common.db.DbConfig;
+import llmq.common.db.Migrations;
 import llmq.common.http.AdminServer;
 import llmq.common.http.HealthCheck;
 import llmq.common.kafka.KafkaConfig;
@@ -81,6 +82,9 @@ public final class BillingService implements AutoCloseable {
             try (Admin a = Admin.create(kafka.common("llmq-billing-admin"))) {
                 BillingTopics.ensureAggregates(a, config.aggregatesTopic(), catalog);
             }
+
+            // the schema first: the sink writes its tables and the engine reads the publication a migration creates
+            Migrations.atStart(db, "billing-stream");
 
             CdcEngine cdc = null;
             if (cdcConfig.enabled()) {

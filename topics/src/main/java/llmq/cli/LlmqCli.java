@@ -18,8 +18,9 @@ import picocli.CommandLine.Option;
  * {@code LLMQ_*} environment variables).
  */
 @Command(name = "llmq", mixinStandardHelpOptions = true, version = "llmq 0.1.0",
-        description = "Administer llmq: topics, replay, dead letters, lag, offsets.",
-        subcommands = {TopicsCommand.class, ReplayCommand.class, DlqCommand.class, LagCommand.class, ResetOffsetsCommand.class})
+        description = "Administer llmq: topics, replay, dead letters, lag, offsets, the database schema.",
+        subcommands = {TopicsCommand.class, ReplayCommand.class, DlqCommand.class, LagCommand.class, ResetOffsetsCommand.class,
+            DbCommand.class})
 public final class LlmqCli {
 
     @Option(names = "--config", description = "properties file with llmq settings")

@@ -17,6 +17,8 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,18 +30,61 @@ import org.slf4j.LoggerFactory;
  * in {@code llmq_schema_history} with its checksum; a script that changed after it was applied
  * stops start-up (edit by adding a new migration, never by rewriting an old one). A session
  * advisory lock serialises concurrent instances starting together.
+ *
+ * <p>Services run them through {@link DbConfig#connect()}: the first connection of a process to
+ * a database migrates it ({@code db.migrate}, on by default), and {@link #atStart} tries that
+ * once as a service starts so that a schema problem stops the start with a clear error, while a
+ * database that is down only delays the migrations until it is back.
  */
 public final class Migrations {
 
     private static final Logger LOG = LoggerFactory.getLogger(Migrations.class);
     private static final String ROOT = "db/migration/";
     private static final long LOCK_ID = 0x6c6c6d71L; // "llmq"
+    /** Databases (JDBC URLs) this process has migrated. */
+    private static final Set<String> MIGRATED = ConcurrentHashMap.newKeySet();
 
     private Migrations() {
     }
 
     /** One migration script. */
     public record Script(int version, String name, String sql, String checksum) {
+    }
+
+    /**
+     * Migrates {@code db} over {@code c} unless this process already has; what
+     * {@link DbConfig#connect()} calls.
+     */
+    static void ensure(DbConfig db, Connection c) throws SQLException {
+        if (MIGRATED.contains(db.url())) {
+            return;
+        }
+        List<Integer> applied = migrate(c);
+        MIGRATED.add(db.url());
+        if (!applied.isEmpty()) {
+            LOG.info("PostgreSQL {} migrated to V{}", db.url(), applied.get(applied.size() - 1));
+        }
+    }
+
+    /**
+     * Connects to {@code db} once as {@code service} starts, which migrates it when
+     * {@code db.migrate} is on. A database that cannot be reached is logged and left to the first
+     * connection that reaches it (returns false); any other failure (a migration that fails or
+     * was changed after it was applied, a user without the rights) is thrown.
+     */
+    public static boolean atStart(DbConfig db, String service) throws SQLException {
+        try (Connection c = db.connect()) {
+            return true;
+        } catch (SQLException e) {
+            if (e.getSQLState() != null && e.getSQLState().startsWith("08")) {
+                LOG.warn("{}: PostgreSQL at {} not reachable at start ({}); {}", service, db.url(), e.getMessage(),
+                        db.migrate() ? "its migrations run on the first connection that reaches it" : "continuing");
+                return false;
+            }
+            throw new SQLException(service + ": PostgreSQL at " + db.url() + " as " + db.user()
+                    + (db.migrate() ? " could not be migrated: " : " refused the connection: ") + e.getMessage(),
+                    e.getSQLState(), e);
+        }
     }
 
     /** Applies every pending migration; returns the versions applied now. */
