@@ -51,12 +51,7 @@ public final class RouterService implements AutoCloseable {
         AdminServer admin = AdminServer.start("priority-router", config.adminHost(), config.adminPort(), metrics);
         HostInfo self = HostInfo.buildFromEndpoint(config.advertised() != null ? config.advertised()
                 : config.adminHost() + ":" + admin.port());
-        Map<String, Object> props = StreamsSettings.build(kafka, config.applicationId(), config.stateDir(),
-                config.commitInterval(), config.threads(), "router", config.streamsOverrides());
-        props.putIfAbsent(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
-        // the stores cache writes within a commit interval (see RouterTopology); 16 MiB per instance
-        props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 16L * 1024 * 1024);
-        props.putAll(config.streamsOverrides());
+        Map<String, Object> props = streamsProperties(kafka, config, self);
         StreamsApp app;
         try {
             app = StreamsApp.start("priority-router", topology, props, metrics);
@@ -67,6 +62,21 @@ public final class RouterService implements AutoCloseable {
         admin.check("streams", app.health());
         new BacklogView(app.streams(), routerMetrics, self).install(admin);
         return new RouterService(app, admin, routerMetrics);
+    }
+
+    /** The router's Kafka Streams properties: llmq's defaults for it, then {@code router.streams.*}. */
+    static Map<String, Object> streamsProperties(KafkaConfig kafka, RouterConfig config, HostInfo self) {
+        Map<String, Object> props = StreamsSettings.build(kafka, config.applicationId(), config.stateDir(),
+                config.commitInterval(), config.threads(), "router", config.streamsOverrides());
+        props.putIfAbsent(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
+        // the stores cache writes within a commit interval (see RouterTopology); 16 MiB per instance
+        props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 16L * 1024 * 1024);
+        // never wait for an empty input partition: the router joins nothing by time, and waiting
+        // for a flooded intake partition's next fetch held back realtime and the workers' events
+        // already fetched (see ProcessingRank and docs/router.md)
+        props.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, StreamsConfig.MAX_TASK_IDLE_MS_DISABLED);
+        props.putAll(config.streamsOverrides());
+        return props;
     }
 
     public StreamsApp app() {

@@ -89,7 +89,7 @@ public final class DedupProcessor implements Processor<String, LlmRequest, Strin
         }
         List<RequestValidation.Problem> problems = RequestValidation.problems(req, RequestValidation.Limits.defaults());
         if (!problems.isEmpty()) {
-            deadLetter(record, req, problems.toString());
+            deadLetter(req, problems.toString());
             return;
         }
         long now = context.currentSystemTimeMs();
@@ -115,7 +115,8 @@ public final class DedupProcessor implements Processor<String, LlmRequest, Strin
         }
         store.put(key, new DedupEntry(req.getId(), Instant.ofEpochMilli(now)));
         expiry.put(expiryKey(now, key), key);
-        Instant accepted = req.getSubmittedAt() != null ? req.getSubmittedAt() : Instant.ofEpochMilli(record.timestamp());
+        // (a record's timestamp is its processing rank here, not a time: see ProcessingRank)
+        Instant accepted = req.getSubmittedAt() != null ? req.getSubmittedAt() : Instant.ofEpochMilli(now);
         QueuedRequest q = QueuedRequest.newBuilder()
                 .setRequest(req).setPriority(level).setOriginalPriority(level).setDedupKey(key).setAttempt(1)
                 .setAcceptedAt(accepted).setReleasedAt(Instant.ofEpochMilli(now))
@@ -133,7 +134,7 @@ public final class DedupProcessor implements Processor<String, LlmRequest, Strin
         return fromTopic != null ? fromTopic : Priority.NORMAL;
     }
 
-    private void deadLetter(Record<String, LlmRequest> record, LlmRequest req, String problem) {
+    private void deadLetter(LlmRequest req, String problem) {
         RecordMetadata md = context.recordMetadata().orElse(null);
         DeadLetter dl = DeadLetter.newBuilder()
                 .setRequestId(req.getId()).setTenantId(req.getTenantId()).setStage("router")
@@ -145,7 +146,7 @@ public final class DedupProcessor implements Processor<String, LlmRequest, Strin
                 .build();
         LOG.warn("dead-lettering invalid request {} from {}: {}", req.getId(), md, problem);
         metrics.deadLettered("router", "invalid_request");
-        context.forward(new Record<String, Routed>(req.getId(), new Routed.Dead(dl), record.timestamp()));
+        context.forward(new Record<String, Routed>(req.getId(), new Routed.Dead(dl), dl.getAt().toEpochMilli()));
     }
 
     static Bytes expiryKey(long time, String dedupKey) {

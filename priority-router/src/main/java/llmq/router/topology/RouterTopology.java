@@ -106,7 +106,8 @@ public final class RouterTopology {
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DedupProcessor.EXPIRY_STORE),
                 Serdes.Bytes(), Serdes.String()).withCachingEnabled());
         KStream<String, Routed> deduped = b
-                .stream(intake, Consumed.with(Serdes.String(), serdes.value(LlmRequest.class)).withName("intake-source"))
+                .stream(intake, Consumed.with(Serdes.String(), serdes.value(LlmRequest.class)).withName("intake-source")
+                        .withTimestampExtractor(ProcessingRank.intake(levelByTopic)))
                 .process(() -> new DedupProcessor(config.dedupWindow(), config.dedupPurgeInterval(), Map.copyOf(levelByTopic),
                         metrics), Named.as("dedup"), DedupProcessor.STORE, DedupProcessor.EXPIRY_STORE);
         Map<String, KStream<String, Routed>> dedupBranches = deduped.split(Named.as("deduped-"))
@@ -127,7 +128,8 @@ public final class RouterTopology {
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SchedulerProcessor.VTC_STORE),
                 Serdes.String(), Serdes.Long()).withCachingEnabled());
         KStream<String, SchedulerInput> events = b
-                .stream(catalog.events().name(), Consumed.with(Serdes.String(), serdes.value(RequestEvent.class)).withName("events-source"))
+                .stream(catalog.events().name(), Consumed.with(Serdes.String(), serdes.value(RequestEvent.class)).withName("events-source")
+                        .withTimestampExtractor(ProcessingRank.events(catalog.events().name())))
                 .filter((k, e) -> e != null && SCHEDULER_EVENTS.contains(e.getType()), Named.as("scheduler-events"))
                 .mapValues(SchedulerInput::of, Named.as("event-input"));
         // requests keyed by their own id skip the repartition: dedup and scheduler then share one
