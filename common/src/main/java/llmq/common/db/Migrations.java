@@ -69,17 +69,17 @@ public final class Migrations {
     /**
      * Connects to {@code db} once as {@code service} starts, which migrates it when
      * {@code db.migrate} is on. A database that cannot be reached is logged and left to the first
-     * connection that reaches it (returns false); any other failure (a migration that fails or
-     * was changed after it was applied, a user without the rights) is thrown.
+     * connection that reaches it; any other failure (a migration that fails or was changed after
+     * it was applied, a user without the rights) is thrown.
      */
-    public static boolean atStart(DbConfig db, String service) throws SQLException {
-        try (Connection c = db.connect()) {
-            return true;
+    public static void atStart(DbConfig db, String service) throws SQLException {
+        try {
+            db.connect().close();
         } catch (SQLException e) {
             if (e.getSQLState() != null && e.getSQLState().startsWith("08")) {
                 LOG.warn("{}: PostgreSQL at {} not reachable at start ({}); {}", service, db.url(), e.getMessage(),
                         db.migrate() ? "its migrations run on the first connection that reaches it" : "continuing");
-                return false;
+                return;
             }
             throw new SQLException(service + ": PostgreSQL at " + db.url() + " as " + db.user()
                     + (db.migrate() ? " could not be migrated: " : " refused the connection: ") + e.getMessage(),

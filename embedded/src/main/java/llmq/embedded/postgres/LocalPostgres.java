@@ -66,7 +66,9 @@ public final class LocalPostgres implements AutoCloseable {
         LocalPostgres local = new LocalPostgres(dataDir, p, server(dataDir, p));
         try {
             local.createDatabase();
-            try (Connection c = local.db().connect()) {
+            // always, not once per process as DbConfig.connect does: a fresh data directory may
+            // come back on a port (so a URL) this process has migrated before
+            try (Connection c = local.db().open()) {
                 List<Integer> applied = Migrations.migrate(c);
                 if (!applied.isEmpty()) {
                     LOG.info("PostgreSQL schema migrated to V{}", applied.get(applied.size() - 1));

@@ -115,8 +115,8 @@ public final class DedupProcessor implements Processor<String, LlmRequest, Strin
         }
         store.put(key, new DedupEntry(req.getId(), Instant.ofEpochMilli(now)));
         expiry.put(expiryKey(now, key), key);
-        // (a record's timestamp is its processing rank here, not a time: see ProcessingRank)
-        Instant accepted = req.getSubmittedAt() != null ? req.getSubmittedAt() : Instant.ofEpochMilli(now);
+        // submitted_at is required by the schema; the record's timestamp is a processing rank (ProcessingRank)
+        Instant accepted = req.getSubmittedAt();
         QueuedRequest q = QueuedRequest.newBuilder()
                 .setRequest(req).setPriority(level).setOriginalPriority(level).setDedupKey(key).setAttempt(1)
                 .setAcceptedAt(accepted).setReleasedAt(Instant.ofEpochMilli(now))

@@ -1,5 +1,6 @@
 package llmq.router.topology;
 
+import java.util.HashMap;
 import java.util.Map;
 import llmq.avro.Priority;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -23,7 +24,7 @@ import org.apache.kafka.streams.processor.TimestampExtractor;
 public final class ProcessingRank implements TimestampExtractor {
 
     /** How far ahead of low intake each kind is taken, in ms. */
-    static final long EVENTS_LEAD = 4 * 3_600_000L;
+    private static final long EVENTS_LEAD = 4 * 3_600_000L;
     private static final Map<Priority, Long> INTAKE_LEAD = Map.of(
             Priority.REALTIME, 3 * 3_600_000L,
             Priority.HIGH, 2 * 3_600_000L,
@@ -38,7 +39,7 @@ public final class ProcessingRank implements TimestampExtractor {
 
     /** For the intake topics, each at its level's lead. */
     public static ProcessingRank intake(Map<String, Priority> levelByTopic) {
-        Map<String, Long> leads = new java.util.HashMap<>();
+        Map<String, Long> leads = new HashMap<>();
         levelByTopic.forEach((topic, level) -> leads.put(topic, INTAKE_LEAD.get(level)));
         return new ProcessingRank(leads);
     }
